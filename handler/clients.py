@@ -1,0 +1,38 @@
+"""AWS clients, created once per Lambda container and reused by every invocation."""
+
+import threading
+
+import boto3
+from botocore.config import Config
+
+from .arns import region_of
+
+# The poller retries on its own within the minute, so botocore sends each request once.
+# Short timeouts keep one slow call from eating the minute.
+CLIENT_CONFIG = Config(
+    connect_timeout=2,
+    read_timeout=5,
+    retries={"max_attempts": 1, "mode": "standard"},
+    max_pool_connections=16,
+)
+
+
+class AwsClients:
+    """DynamoDB in the function's region and one IVS client per channel region."""
+
+    def __init__(self, session=None, config: Config = CLIENT_CONFIG):
+        self._session = session or boto3.session.Session()
+        self._config = config
+        self._ivs_by_region: dict = {}
+        self._lock = threading.Lock()
+        self.dynamodb = self._session.client("dynamodb", config=config)
+
+    def ivs_for(self, channel_arn: str):
+        """Return the IVS client for the region in the channel's ARN."""
+        region = region_of(channel_arn)
+        with self._lock:
+            client = self._ivs_by_region.get(region)
+            if client is None:
+                client = self._session.client("ivs", region_name=region, config=self._config)
+                self._ivs_by_region[region] = client
+        return client

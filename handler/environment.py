@@ -1,0 +1,61 @@
+"""Environment variables the stack sets on the poller function, read in one place."""
+
+import json
+import os
+from dataclasses import dataclass
+
+TABLE_NAME = "TABLE_NAME"
+CHANNEL_ARNS = "CHANNEL_ARNS"
+WINDOW_MINUTES = "WINDOW_MINUTES"
+RETENTION_DAYS = "RETENTION_DAYS"
+
+
+class ConfigurationError(Exception):
+    """An environment variable of the function is missing or invalid."""
+
+
+@dataclass(frozen=True)
+class PollerSettings:
+    table_name: str
+    channel_arns: tuple[str, ...]
+    window_minutes: int
+    retention_days: int
+
+    @classmethod
+    def from_environment(cls, environ=os.environ) -> "PollerSettings":
+        """Read the settings, raising ConfigurationError that names the variable at fault."""
+        table_name = _require(environ, TABLE_NAME)
+
+        raw_arns = _require(environ, CHANNEL_ARNS)
+        try:
+            arns = json.loads(raw_arns)
+        except json.JSONDecodeError as error:
+            raise ConfigurationError(f"{CHANNEL_ARNS} is not valid JSON: {error}") from error
+        if not isinstance(arns, list) or not all(isinstance(arn, str) for arn in arns):
+            raise ConfigurationError(f"{CHANNEL_ARNS} must be a JSON list of channel ARNs")
+
+        return cls(
+            table_name=table_name,
+            # dict.fromkeys drops repeats and keeps order: BatchWriteItem rejects a batch
+            # that writes the same key twice.
+            channel_arns=tuple(dict.fromkeys(arns)),
+            window_minutes=_integer(environ, WINDOW_MINUTES, default=5),
+            retention_days=_integer(environ, RETENTION_DAYS, default=30),
+        )
+
+
+def _require(environ, name: str) -> str:
+    value = environ.get(name, "")
+    if not value:
+        raise ConfigurationError(f"environment variable {name} is missing or empty")
+    return value
+
+
+def _integer(environ, name: str, default: int) -> int:
+    value = environ.get(name)
+    if value is None or value == "":
+        return default
+    try:
+        return int(value)
+    except ValueError as error:
+        raise ConfigurationError(f"{name}={value!r} is not an integer") from error

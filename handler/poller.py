@@ -1,0 +1,233 @@
+"""Lambda entry point: one poll per scheduled minute.
+
+For every channel: read the viewer count, store a sample for the scheduled minute, read back the
+window, and send it as timed metadata to the channels that are live. A failing channel never
+stops the others; the invocation fails at the end if any channel failed, so that Lambda's error
+metric shows it.
+"""
+
+import logging
+import os
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from .arns import region_of
+from .clients import AwsClients
+from .environment import PollerSettings
+from .metadata import send_metadata
+from .payload import SAMPLE_INTERVAL_SECONDS, build_payload, window_minutes
+from .retry import Deadline, RateLimiter
+from .samples import Sample, read_windows, write_samples
+from .viewers import read_channel
+
+logger = logging.getLogger("ivs_viewer_count")
+logger.setLevel(os.environ.get("AWS_LAMBDA_LOG_LEVEL", "INFO"))
+
+# IVS quotas per account and region, not adjustable (IVS service quotas): GetStream 5 requests/s,
+# PutMetadata 155 requests/s.
+GET_STREAM_RATE = 5
+PUT_METADATA_ACCOUNT_RATE = 155
+MAX_WORKERS = 8
+# A window sent more than this long after its minute began would be shown as current while it
+# is not, so a late invocation stores its sample and sends nothing.
+STALE_AFTER_SECONDS = 90
+# Time kept back from the function timeout to log the summary and return.
+DEADLINE_MARGIN_SECONDS = 3.0
+DEFAULT_DEADLINE_SECONDS = 50.0
+
+
+class PollFailedError(Exception):
+    """At least one channel failed in this poll; the log lines before it name them."""
+
+
+@dataclass
+class PollResult:
+    minute: int
+    channels: int = 0
+    live: int = 0
+    samples_written: int = 0
+    cues_sent: int = 0
+    stale: bool = False
+    failures: dict[str, str] = field(default_factory=dict)
+
+
+def scheduled_minute(event, now: float) -> int:
+    """Return the Unix second at the start of the scheduled minute the event stands for.
+
+    The schedule passes its scheduled time as `scheduledTime`; an EventBridge rule event has
+    `time`. A missing or malformed value falls back to the current minute, with a warning.
+    """
+    raw = None
+    if isinstance(event, dict):
+        raw = event.get("scheduledTime") or event.get("time")
+    if isinstance(raw, str):
+        try:
+            parsed = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+            if parsed.tzinfo is None:
+                parsed = parsed.replace(tzinfo=UTC)
+            return _minute_floor(parsed.timestamp())
+        except ValueError:
+            pass
+
+    fallback = _minute_floor(now)
+    logger.warning(
+        "event has no valid scheduled time; sampling the current minute",
+        extra={"scheduledTime": raw, "minute": fallback},
+    )
+    return fallback
+
+
+def _minute_floor(seconds: float) -> int:
+    return int(seconds // SAMPLE_INTERVAL_SECONDS * SAMPLE_INTERVAL_SECONDS)
+
+
+def poll(
+    settings: PollerSettings,
+    clients: AwsClients,
+    minute: int,
+    deadline: Deadline,
+    now=time.time,
+    workers: int = MAX_WORKERS,
+) -> PollResult:
+    """Run one poll for the scheduled minute and return what it did."""
+    result = PollResult(minute=minute, channels=len(settings.channel_arns))
+    readers = _limiters(settings.channel_arns, GET_STREAM_RATE)
+    senders = _limiters(settings.channel_arns, PUT_METADATA_ACCOUNT_RATE)
+
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        readings = _read_channels(settings, clients, readers, deadline, pool, result)
+        live_arns = [reading.channel_arn for reading in readings if reading.live]
+        result.live = len(live_arns)
+
+        samples = [
+            Sample(reading.channel_arn, minute, reading.live, reading.viewer_count)
+            for reading in readings
+        ]
+        write_failures = write_samples(
+            clients.dynamodb, settings.table_name, samples, settings.retention_days, deadline
+        )
+        _record_failures(result, write_failures, "storing the sample failed")
+        result.samples_written = len(samples) - len(write_failures)
+
+        stored_live = [arn for arn in live_arns if arn not in write_failures]
+        if not stored_live:
+            return result
+        if now() - minute > STALE_AFTER_SECONDS:
+            result.stale = True
+            logger.warning(
+                "invocation is late; the sample is stored but no window is sent",
+                extra={"minute": minute, "lateSeconds": round(now() - minute)},
+            )
+            return result
+
+        minutes = window_minutes(minute, settings.window_minutes)
+        windows, read_failures = read_windows(
+            clients.dynamodb, settings.table_name, stored_live, minutes, now(), deadline
+        )
+        _record_failures(result, read_failures, "reading the window failed; no metadata sent")
+        _send_windows(clients, windows, minute, senders, deadline, pool, result)
+    return result
+
+
+def _limiters(channel_arns, rate: int) -> dict[str, RateLimiter]:
+    return {region: RateLimiter(rate) for region in {region_of(arn) for arn in channel_arns}}
+
+
+def _read_channels(settings, clients, readers, deadline, pool, result):
+    def read(arn):
+        return read_channel(clients.ivs_for(arn), arn, readers[region_of(arn)], deadline)
+
+    futures = {arn: pool.submit(read, arn) for arn in settings.channel_arns}
+    readings = []
+    for arn, future in futures.items():
+        try:
+            readings.append(future.result())
+        except Exception as error:
+            _record_failure(result, arn, error, _read_failure_message(error))
+    return readings
+
+
+def _read_failure_message(error: Exception) -> str:
+    code = getattr(error, "response", {}).get("Error", {}).get("Code")
+    if code == "ResourceNotFoundException":
+        return "channel not found; remove its ARN from channelArn or channelArns and run pulumi up"
+    if code == "AccessDeniedException":
+        return "access denied; check that the poller role covers this channel ARN"
+    return "reading the viewer count failed"
+
+
+def _send_windows(clients, windows, minute, senders, deadline, pool, result):
+    def send(arn, counts):
+        payload = build_payload(minute, counts)
+        return send_metadata(clients.ivs_for(arn), arn, payload, senders[region_of(arn)], deadline)
+
+    futures = {arn: pool.submit(send, arn, counts) for arn, counts in windows.items()}
+    for arn, future in futures.items():
+        try:
+            sent = future.result()
+        except Exception as error:
+            _record_failure(result, arn, error, "sending the timed metadata failed")
+            continue
+        if sent:
+            result.cues_sent += 1
+        else:
+            logger.info(
+                "channel went offline before its metadata was sent",
+                extra={"channelArn": arn, "minute": minute},
+            )
+
+
+def _record_failures(result: PollResult, failures: dict, message: str) -> None:
+    for arn, error in failures.items():
+        _record_failure(result, arn, error, message)
+
+
+def _record_failure(result: PollResult, arn: str, error: Exception, message: str) -> None:
+    result.failures[arn] = f"{type(error).__name__}: {error}"
+    logger.error(
+        message,
+        extra={"channelArn": arn, "minute": result.minute, "error": result.failures[arn]},
+    )
+
+
+_clients: AwsClients | None = None
+
+
+def _shared_clients() -> AwsClients:
+    global _clients
+    if _clients is None:
+        _clients = AwsClients()
+    return _clients
+
+
+def handler(event, context):
+    """Poll every configured channel for the minute the schedule fired for."""
+    started = time.monotonic()
+    settings = PollerSettings.from_environment()
+    minute = scheduled_minute(event, time.time())
+
+    seconds = DEFAULT_DEADLINE_SECONDS
+    if context is not None:
+        seconds = context.get_remaining_time_in_millis() / 1000 - DEADLINE_MARGIN_SECONDS
+    result = poll(settings, _shared_clients(), minute, Deadline(seconds))
+
+    summary = {
+        "minute": minute,
+        "channels": result.channels,
+        "live": result.live,
+        "samplesWritten": result.samples_written,
+        "cuesSent": result.cues_sent,
+        "failures": len(result.failures),
+        "stale": result.stale,
+        "durationMs": round((time.monotonic() - started) * 1000),
+    }
+    logger.info("poll finished", extra=summary)
+
+    if result.failures:
+        failed = ", ".join(sorted(result.failures))
+        raise PollFailedError(
+            f"{len(result.failures)} of {result.channels} channels failed: {failed}"
+        )
+    return summary

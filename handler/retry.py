@@ -1,0 +1,120 @@
+"""Bounded retries and client-side pacing, both held to the deadline of one poll."""
+
+import collections
+import logging
+import random
+import threading
+import time
+
+from botocore.exceptions import (
+    ClientError,
+    ConnectionClosedError,
+    ConnectTimeoutError,
+    EndpointConnectionError,
+    ReadTimeoutError,
+)
+
+logger = logging.getLogger(__name__)
+
+# Error codes that can succeed when the same request is sent again.
+RETRYABLE_ERROR_CODES = frozenset(
+    {
+        "ThrottlingException",
+        "TooManyRequestsException",
+        "ProvisionedThroughputExceededException",
+        "RequestLimitExceeded",
+        "InternalServerException",
+        "InternalServerError",
+        "InternalFailure",
+        "ServiceUnavailable",
+    }
+)
+NETWORK_ERRORS = (
+    ConnectionClosedError,
+    ConnectTimeoutError,
+    EndpointConnectionError,
+    ReadTimeoutError,
+)
+
+
+class DeadlineExceededError(Exception):
+    """The poll ran out of time before an operation could succeed."""
+
+
+class Deadline:
+    """A point in time, on the monotonic clock, by which a poll must be done."""
+
+    def __init__(self, seconds: float, clock=time.monotonic):
+        self._clock = clock
+        self._end = clock() + seconds
+
+    def remaining(self) -> float:
+        return max(0.0, self._end - self._clock())
+
+    def expired(self) -> bool:
+        return self.remaining() <= 0.0
+
+
+def is_retryable(error: Exception) -> bool:
+    """Tell whether an AWS call that raised error may succeed if sent again."""
+    if isinstance(error, NETWORK_ERRORS):
+        return True
+    if not isinstance(error, ClientError):
+        return False
+    code = error.response.get("Error", {}).get("Code", "")
+    status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+    return code in RETRYABLE_ERROR_CODES or status == 429 or status >= 500
+
+
+def backoff_delay(attempt: int, base: float = 0.1, cap: float = 2.0) -> float:
+    """Return a full-jitter exponential backoff delay for a zero-based attempt number."""
+    return random.uniform(0, min(cap, base * 2**attempt))
+
+
+def call_with_retry(operation, deadline: Deadline, *, max_attempts: int = 6, sleep=time.sleep):
+    """Call operation() and retry retryable errors with backoff while the deadline allows.
+
+    The last error is raised when the attempts or the time run out; other errors at once.
+    """
+    for attempt in range(max_attempts):
+        try:
+            return operation()
+        except Exception as error:
+            if not is_retryable(error) or attempt == max_attempts - 1:
+                raise
+            delay = backoff_delay(attempt)
+            if delay >= deadline.remaining():
+                raise
+            logger.info("retrying after a retryable error", extra={"error": str(error)})
+            sleep(delay)
+    raise AssertionError("unreachable: the loop returns or raises")
+
+
+class RateLimiter:
+    """Let at most `rate` calls start in any window of `period` seconds, across threads.
+
+    IVS enforces its request quotas per second; pacing on the client side keeps a healthy poll
+    from being throttled at all. The margin absorbs the gap between sending and arrival.
+    """
+
+    def __init__(self, rate: int, period: float = 1.0, margin: float = 0.05, clock=time.monotonic):
+        self._rate = rate
+        self._span = period + margin
+        self._clock = clock
+        self._starts: collections.deque[float] = collections.deque()
+        self._lock = threading.Lock()
+
+    def acquire(self, deadline: Deadline) -> None:
+        """Block until a call may start, raising DeadlineExceededError if that is too late."""
+        while True:
+            with self._lock:
+                now = self._clock()
+                while self._starts and now - self._starts[0] >= self._span:
+                    self._starts.popleft()
+                if len(self._starts) < self._rate:
+                    self._starts.append(now)
+                    return
+                wait = self._span - (now - self._starts[0])
+            if wait >= deadline.remaining():
+                raise DeadlineExceededError("no request slot left before the poll deadline")
+            time.sleep(wait)

@@ -1,0 +1,156 @@
+"""Storing one sample per channel and minute, and reading windows of them back."""
+
+import functools
+import logging
+import time
+from dataclasses import dataclass
+
+from . import schema
+from .retry import Deadline, backoff_delay, call_with_retry
+
+logger = logging.getLogger(__name__)
+
+# BatchWriteItem takes at most 25 items and BatchGetItem at most 100 keys per call.
+WRITE_BATCH_SIZE = 25
+READ_BATCH_SIZE = 100
+SECONDS_PER_DAY = 86_400
+
+
+@dataclass(frozen=True)
+class Sample:
+    channel_arn: str
+    minute_start: int
+    live: bool
+    viewer_count: int | None
+
+
+class UnprocessedError(Exception):
+    """DynamoDB still returned unprocessed items or keys when the poll ran out of time."""
+
+
+def to_item(sample: Sample, retention_days: int) -> dict:
+    """Build the DynamoDB item of a sample; the TTL attribute is left out for retention 0."""
+    item = {
+        schema.PARTITION_KEY: {"S": sample.channel_arn},
+        schema.SORT_KEY: {"N": str(sample.minute_start)},
+        schema.LIVE: {"BOOL": sample.live},
+    }
+    if sample.viewer_count is not None:
+        item[schema.VIEWER_COUNT] = {"N": str(sample.viewer_count)}
+    if retention_days > 0:
+        expires_at = sample.minute_start + retention_days * SECONDS_PER_DAY
+        item[schema.TTL_ATTRIBUTE] = {"N": str(expires_at)}
+    return item
+
+
+def write_samples(
+    client, table_name: str, samples: list[Sample], retention_days: int, deadline: Deadline
+) -> dict[str, Exception]:
+    """Write samples in batches of 25; return the channels whose sample was not stored.
+
+    The key is the scheduled minute, so writing a sample again overwrites it instead of adding one.
+    """
+    failures: dict[str, Exception] = {}
+    for start in range(0, len(samples), WRITE_BATCH_SIZE):
+        batch = samples[start : start + WRITE_BATCH_SIZE]
+        requests = [{"PutRequest": {"Item": to_item(sample, retention_days)}} for sample in batch]
+        try:
+            _write_batch(client, table_name, requests, deadline)
+        except Exception as error:
+            for sample in batch:
+                failures[sample.channel_arn] = error
+    return failures
+
+
+def _write_batch(client, table_name: str, requests: list[dict], deadline: Deadline) -> None:
+    pending = requests
+    attempt = 0
+    while pending:
+        write = functools.partial(client.batch_write_item, RequestItems={table_name: pending})
+        response = call_with_retry(write, deadline)
+        pending = response.get("UnprocessedItems", {}).get(table_name, [])
+        if not pending:
+            return
+
+        delay = backoff_delay(attempt)
+        if delay >= deadline.remaining():
+            raise UnprocessedError(f"{len(pending)} samples still unprocessed at the deadline")
+        logger.info("retrying unprocessed samples", extra={"unprocessed": len(pending)})
+        time.sleep(delay)
+        attempt += 1
+
+
+def read_windows(
+    client,
+    table_name: str,
+    channel_arns: list[str],
+    minutes: list[int],
+    now: float,
+    deadline: Deadline,
+) -> tuple[dict[str, list[int | None]], dict[str, Exception]]:
+    """Read the samples of the given minutes by exact key, 100 keys per BatchGetItem call.
+
+    Returns each channel's counts in the order of minutes, None where no sample exists or the
+    sample has expired (TTL deletes lazily), and the channels whose window could not be read.
+    """
+    keys = [(arn, minute) for arn in channel_arns for minute in minutes]
+    found: dict[tuple[str, int], int | None] = {}
+    failures: dict[str, Exception] = {}
+
+    for start in range(0, len(keys), READ_BATCH_SIZE):
+        batch = keys[start : start + READ_BATCH_SIZE]
+        try:
+            items = _read_batch(client, table_name, batch, deadline)
+        except Exception as error:
+            for arn, _ in batch:
+                failures[arn] = error
+            continue
+        for item in items:
+            if _expired(item, now):
+                continue
+            key = (item[schema.PARTITION_KEY]["S"], int(item[schema.SORT_KEY]["N"]))
+            count = item.get(schema.VIEWER_COUNT)
+            found[key] = int(count["N"]) if count else None
+
+    windows = {
+        arn: [found.get((arn, minute)) for minute in minutes]
+        for arn in channel_arns
+        if arn not in failures
+    }
+    return windows, failures
+
+
+def _read_batch(client, table_name: str, batch: list, deadline: Deadline) -> list[dict]:
+    pending = {
+        "Keys": [
+            {schema.PARTITION_KEY: {"S": arn}, schema.SORT_KEY: {"N": str(minute)}}
+            for arn, minute in batch
+        ],
+        # Read after write: the sample of this very minute was stored moments ago.
+        "ConsistentRead": True,
+        "ProjectionExpression": ", ".join(
+            [schema.PARTITION_KEY, schema.SORT_KEY, schema.VIEWER_COUNT, schema.TTL_ATTRIBUTE]
+        ),
+    }
+    items: list[dict] = []
+    attempt = 0
+    while pending:
+        read = functools.partial(client.batch_get_item, RequestItems={table_name: pending})
+        response = call_with_retry(read, deadline)
+        items.extend(response.get("Responses", {}).get(table_name, []))
+        pending = response.get("UnprocessedKeys", {}).get(table_name)
+        if not pending:
+            return items
+
+        delay = backoff_delay(attempt)
+        if delay >= deadline.remaining():
+            raise UnprocessedError(f"{len(pending['Keys'])} keys still unprocessed at the deadline")
+        logger.info("retrying unprocessed keys", extra={"unprocessed": len(pending["Keys"])})
+        time.sleep(delay)
+        attempt += 1
+    return items
+
+
+def _expired(item: dict, now: float) -> bool:
+    expires_at = item.get(schema.TTL_ATTRIBUTE)
+    return expires_at is not None and int(expires_at["N"]) <= now

@@ -1,0 +1,64 @@
+import json
+
+import pytest
+
+from handler.environment import ConfigurationError, PollerSettings
+from handler.poller import scheduled_minute
+
+NOW = 1_764_860_437.5  # 2025-12-04T15:00:37.5Z
+
+
+def test_scheduled_time_of_scheduler_input():
+    minute = scheduled_minute({"scheduledTime": "2025-12-04T15:00:00Z"}, NOW)
+
+    assert minute == 1_764_860_400
+
+
+def test_time_of_eventbridge_rule_event():
+    minute = scheduled_minute({"time": "2025-12-04T14:59:00Z", "source": "aws.events"}, NOW)
+
+    assert minute == 1_764_860_340
+
+
+def test_scheduled_time_mid_minute_floors():
+    minute = scheduled_minute({"scheduledTime": "2025-12-04T15:00:59+00:00"}, NOW)
+
+    assert minute == 1_764_860_400
+
+
+@pytest.mark.parametrize("event", [{}, None, {"scheduledTime": "yesterday"}, {"time": 12}, []])
+def test_missing_time_uses_current_minute(event, caplog):
+    minute = scheduled_minute(event, NOW)
+
+    assert minute == 1_764_860_400
+    assert "no valid scheduled time" in caplog.text
+
+
+def test_settings_from_environment():
+    settings = PollerSettings.from_environment(
+        {
+            "TABLE_NAME": "samples",
+            "CHANNEL_ARNS": json.dumps(["arn:a", "arn:b", "arn:a"]),
+            "WINDOW_MINUTES": "10",
+            "RETENTION_DAYS": "0",
+        }
+    )
+
+    assert settings.channel_arns == ("arn:a", "arn:b")
+    assert settings.window_minutes == 10
+    assert settings.retention_days == 0
+
+
+@pytest.mark.parametrize(
+    ("environ", "message"),
+    [
+        ({"CHANNEL_ARNS": "[]"}, "TABLE_NAME"),
+        ({"TABLE_NAME": "t"}, "CHANNEL_ARNS"),
+        ({"TABLE_NAME": "t", "CHANNEL_ARNS": "arn"}, "not valid JSON"),
+        ({"TABLE_NAME": "t", "CHANNEL_ARNS": '{"a": 1}'}, "JSON list"),
+        ({"TABLE_NAME": "t", "CHANNEL_ARNS": "[]", "WINDOW_MINUTES": "five"}, "WINDOW_MINUTES"),
+    ],
+)
+def test_settings_invalid_environment(environ, message):
+    with pytest.raises(ConfigurationError, match=message):
+        PollerSettings.from_environment(environ)
