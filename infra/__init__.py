@@ -1,0 +1,1 @@
+"""Resource code of the ivs-viewer-count stack, one module per part of the architecture."""

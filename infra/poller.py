@@ -1,0 +1,200 @@
+"""The poller: its role, log group, Lambda function and the every-minute schedule."""
+
+import json
+from pathlib import Path
+
+import pulumi
+import pulumi_aws as aws
+
+from handler import environment
+
+HANDLER_DIR = Path(__file__).resolve().parent.parent / "handler"
+# Lambda imports handler/poller.py from the root of the zip and calls its `handler` function.
+HANDLER = "handler.poller.handler"
+RUNTIME = "python3.13"
+# Below the one-minute period, so that one poll ends before the next one starts.
+TIMEOUT_SECONDS = 50
+MEMORY_MB = 256
+LOG_RETENTION_DAYS = 14
+SCHEDULE_EXPRESSION = "rate(1 minute)"
+# The smallest event age EventBridge Scheduler and Lambda accept; with no retries, a minute that
+# failed is never replayed after it is over.
+MAX_EVENT_AGE_SECONDS = 60
+
+
+def handler_archive() -> pulumi.AssetArchive:
+    """Zip the handler package as it is, without caches or tests."""
+    files = {
+        f"handler/{path.name}": pulumi.FileAsset(str(path))
+        for path in sorted(HANDLER_DIR.glob("*.py"))
+    }
+    return pulumi.AssetArchive(files)
+
+
+def assume_role_policy(service: str, account_id=None) -> pulumi.Output[str]:
+    statement = {
+        "Effect": "Allow",
+        "Principal": {"Service": service},
+        "Action": "sts:AssumeRole",
+    }
+    if account_id is None:
+        return pulumi.Output.from_input(
+            json.dumps({"Version": "2012-10-17", "Statement": [statement]})
+        )
+    return pulumi.Output.from_input(account_id).apply(
+        lambda account: json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {**statement, "Condition": {"StringEquals": {"aws:SourceAccount": account}}}
+                ],
+            }
+        )
+    )
+
+
+def poller_policy(channel_arns, table_arn, log_group_arn) -> pulumi.Output[str]:
+    """Build the poller's policy: each statement names the exact ARNs it needs."""
+
+    def document(values):
+        channels, table, log_group = values
+        return json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Sid": "ReadAndAnnotateChannels",
+                        "Effect": "Allow",
+                        "Action": ["ivs:GetStream", "ivs:PutMetadata"],
+                        "Resource": sorted(channels),
+                    },
+                    {
+                        "Sid": "StoreSamples",
+                        "Effect": "Allow",
+                        "Action": ["dynamodb:BatchWriteItem", "dynamodb:BatchGetItem"],
+                        "Resource": [table],
+                    },
+                    {
+                        "Sid": "WriteLogs",
+                        "Effect": "Allow",
+                        "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+                        "Resource": [f"{log_group}:*"],
+                    },
+                ],
+            }
+        )
+
+    return pulumi.Output.all(pulumi.Output.all(*channel_arns), table_arn, log_group_arn).apply(
+        document
+    )
+
+
+class Poller(pulumi.ComponentResource):
+    """The function that samples the channels every minute, and what it needs to run."""
+
+    def __init__(self, name, *, channel_arns, table, window_minutes, retention_days, opts=None):
+        super().__init__("ivs-viewer-count:index:Poller", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+
+        # The function's own log group, so that logs get a retention instead of living forever.
+        self.log_group = aws.cloudwatch.LogGroup(
+            f"{name}-logs", retention_in_days=LOG_RETENTION_DAYS, opts=child
+        )
+
+        self.role = aws.iam.Role(
+            f"{name}-role",
+            assume_role_policy=assume_role_policy("lambda.amazonaws.com"),
+            opts=child,
+        )
+        self.policy = aws.iam.RolePolicy(
+            f"{name}-policy",
+            role=self.role.id,
+            policy=poller_policy(channel_arns, table.arn, self.log_group.arn),
+            opts=child,
+        )
+
+        # Reads every channel, stores one sample each and sends the window as timed metadata.
+        self.function = aws.lambda_.Function(
+            f"{name}-function",
+            runtime=RUNTIME,
+            architectures=["arm64"],
+            handler=HANDLER,
+            code=handler_archive(),
+            role=self.role.arn,
+            timeout=TIMEOUT_SECONDS,
+            memory_size=MEMORY_MB,
+            logging_config=aws.lambda_.FunctionLoggingConfigArgs(
+                log_format="JSON",
+                log_group=self.log_group.name,
+                application_log_level="INFO",
+                system_log_level="WARN",
+            ),
+            environment=aws.lambda_.FunctionEnvironmentArgs(
+                variables={
+                    environment.TABLE_NAME: table.name,
+                    environment.CHANNEL_ARNS: pulumi.Output.all(*channel_arns).apply(json.dumps),
+                    environment.WINDOW_MINUTES: str(window_minutes),
+                    environment.RETENTION_DAYS: str(retention_days),
+                }
+            ),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.policy]),
+        )
+
+        # Scheduler invokes the function asynchronously; Lambda's own retries would replay a
+        # minute after it is over, so they are off.
+        self.invoke_config = aws.lambda_.FunctionEventInvokeConfig(
+            f"{name}-invoke-config",
+            function_name=self.function.name,
+            maximum_retry_attempts=0,
+            maximum_event_age_in_seconds=MAX_EVENT_AGE_SECONDS,
+            opts=child,
+        )
+
+        self.schedule = self._schedule(name, child)
+        self.register_outputs({"functionName": self.function.name})
+
+    def _schedule(self, name, child) -> aws.scheduler.Schedule:
+        account_id = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self))
+        scheduler_role = aws.iam.Role(
+            f"{name}-scheduler-role",
+            assume_role_policy=assume_role_policy("scheduler.amazonaws.com", account_id.account_id),
+            opts=child,
+        )
+        aws.iam.RolePolicy(
+            f"{name}-scheduler-policy",
+            role=scheduler_role.id,
+            policy=self.function.arn.apply(
+                lambda arn: json.dumps(
+                    {
+                        "Version": "2012-10-17",
+                        "Statement": [
+                            {
+                                "Sid": "InvokePoller",
+                                "Effect": "Allow",
+                                "Action": "lambda:InvokeFunction",
+                                "Resource": [arn],
+                            }
+                        ],
+                    }
+                )
+            ),
+            opts=child,
+        )
+
+        # Fires at the start of every minute and hands the scheduled time to the function, which
+        # samples that minute, not the moment it happens to run.
+        return aws.scheduler.Schedule(
+            f"{name}-schedule",
+            schedule_expression=SCHEDULE_EXPRESSION,
+            flexible_time_window=aws.scheduler.ScheduleFlexibleTimeWindowArgs(mode="OFF"),
+            target=aws.scheduler.ScheduleTargetArgs(
+                arn=self.function.arn,
+                role_arn=scheduler_role.arn,
+                input=json.dumps({"scheduledTime": "<aws.scheduler.scheduled-time>"}),
+                retry_policy=aws.scheduler.ScheduleTargetRetryPolicyArgs(
+                    maximum_event_age_in_seconds=MAX_EVENT_AGE_SECONDS,
+                    maximum_retry_attempts=0,
+                ),
+            ),
+            opts=child,
+        )

@@ -1,0 +1,186 @@
+"""Stack settings: one typed, validated object built before any resource is declared.
+
+Every error names the key, the rejected value, the rule and a valid example, so that a wrong
+value stops `pulumi preview` with one message a user can act on.
+"""
+
+import json
+import math
+import re
+from dataclasses import dataclass
+
+NAMESPACE = "ivs-viewer-count"
+EXAMPLE_ARN = "arn:aws:ivs:us-west-2:123456789012:channel/AbCdEfGh1234"
+CHANNEL_ARN_PATTERN = re.compile(
+    r"^arn:aws(-[a-z]+)*:ivs:(?P<region>[a-z]{2}(-[a-z]+)+-\d):\d{12}:channel/[A-Za-z0-9]+$"
+)
+EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$")
+
+DEFAULT_WINDOW_MINUTES = 5
+MIN_WINDOW_MINUTES = 1
+MAX_WINDOW_MINUTES = 60
+DEFAULT_RETENTION_DAYS = 30
+
+# GetStream allows 5 requests/s per account and region (IVS service quotas, not adjustable).
+# The poll has about 45 of its 60 seconds for reads, which bounds the channels per region.
+GET_STREAM_RATE = 5
+READ_SECONDS = 45
+MAX_CHANNELS_PER_REGION = GET_STREAM_RATE * READ_SECONDS
+
+
+class SettingsError(ValueError):
+    """A stack setting is invalid; the message names key, value, rule and an example."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    channel_arns: tuple[str, ...]
+    window_minutes: int
+    retention_days: int
+    host_player: bool
+    alarm_email: str | None
+    protect_table: bool
+
+    @property
+    def creates_channel(self) -> bool:
+        return not self.channel_arns
+
+
+def region_of(channel_arn: str) -> str:
+    return channel_arn.split(":")[3]
+
+
+def load_settings(config) -> Settings:
+    """Build Settings from a pulumi.Config (or anything with the same `get(key)` method)."""
+    single = config.get("channelArn")
+    several = config.get("channelArns")
+    if single is not None and several is not None:
+        raise SettingsError(
+            "channelArn and channelArns are both set; set only one of them. "
+            f"Example: pulumi config rm channelArn; pulumi config set --path 'channelArns[0]' "
+            f"{EXAMPLE_ARN}"
+        )
+
+    arns: tuple[str, ...] = ()
+    if single is not None:
+        arns = (_channel_arn("channelArn", single),)
+    elif several is not None:
+        arns = _channel_arns(several)
+
+    return Settings(
+        channel_arns=arns,
+        window_minutes=_integer(
+            config,
+            "windowMinutes",
+            DEFAULT_WINDOW_MINUTES,
+            MIN_WINDOW_MINUTES,
+            MAX_WINDOW_MINUTES,
+            "a whole number of minutes from 1 to 60 (each cue carries at most 1,024 bytes)",
+        ),
+        retention_days=_integer(
+            config,
+            "retentionDays",
+            DEFAULT_RETENTION_DAYS,
+            0,
+            None,
+            "a whole number of days, 0 or more (0 keeps samples forever)",
+        ),
+        host_player=_boolean(config, "hostPlayer", True),
+        alarm_email=_email(config.get("alarmEmail")),
+        protect_table=_boolean(config, "protectTable", False),
+    )
+
+
+def _channel_arn(key: str, value) -> str:
+    if not isinstance(value, str) or not CHANNEL_ARN_PATTERN.match(value.strip()):
+        raise SettingsError(
+            f"{key}={value!r} is not an IVS channel ARN; it must look like "
+            f"arn:aws:ivs:<region>:<12-digit account>:channel/<id>. Example: {EXAMPLE_ARN}"
+        )
+    return value.strip()
+
+
+def _channel_arns(raw) -> tuple[str, ...]:
+    values = raw
+    if isinstance(raw, str):
+        try:
+            values = json.loads(raw)
+        except json.JSONDecodeError:
+            values = None
+    if not isinstance(values, list) or not values:
+        raise SettingsError(
+            f"channelArns={raw!r} is not a non-empty list of IVS channel ARNs. "
+            f"Example: pulumi config set --path 'channelArns[0]' {EXAMPLE_ARN}"
+        )
+
+    arns = tuple(_channel_arn(f"channelArns[{index}]", value) for index, value in enumerate(values))
+    repeated = sorted({arn for arn in arns if arns.count(arn) > 1})
+    if repeated:
+        raise SettingsError(
+            f"channelArns lists {repeated[0]!r} more than once; list each channel once. "
+            f"Example: [{EXAMPLE_ARN!r}]"
+        )
+
+    per_region: dict[str, int] = {}
+    for arn in arns:
+        per_region[region_of(arn)] = per_region.get(region_of(arn), 0) + 1
+    for region, count in sorted(per_region.items()):
+        if count > MAX_CHANNELS_PER_REGION:
+            raise SettingsError(
+                f"channelArns has {count} channels in {region}, more than one poll can read: "
+                f"GetStream allows {GET_STREAM_RATE} requests/s per account and region, so about "
+                f"{READ_SECONDS} s of the one-minute period reads at most "
+                f"{MAX_CHANNELS_PER_REGION} channels. Split the channels across stacks of at most "
+                f"{MAX_CHANNELS_PER_REGION} per region."
+            )
+    return arns
+
+
+def _integer(config, key, default, minimum, maximum, rule) -> int:
+    raw = config.get(key)
+    if raw is None:
+        return default
+
+    value = None
+    if isinstance(raw, bool):
+        value = None
+    elif isinstance(raw, int):
+        value = raw
+    elif isinstance(raw, float) and math.isfinite(raw) and raw.is_integer():
+        value = int(raw)
+    elif isinstance(raw, str) and re.fullmatch(r"\s*-?\d+\s*", raw):
+        value = int(raw)
+
+    too_low = value is not None and value < minimum
+    too_high = value is not None and maximum is not None and value > maximum
+    if value is None or too_low or too_high:
+        raise SettingsError(
+            f"{key}={raw!r} is invalid; it must be {rule}. "
+            f"Example: pulumi config set {key} {default}"
+        )
+    return value
+
+
+def _boolean(config, key, default) -> bool:
+    raw = config.get(key)
+    if raw is None:
+        return default
+    if isinstance(raw, bool):
+        return raw
+    if isinstance(raw, str) and raw.strip().lower() in ("true", "false"):
+        return raw.strip().lower() == "true"
+    raise SettingsError(
+        f"{key}={raw!r} is invalid; it must be true or false. "
+        f"Example: pulumi config set {key} {str(default).lower()}"
+    )
+
+
+def _email(raw) -> str | None:
+    if raw is None or raw == "":
+        return None
+    if not isinstance(raw, str) or not EMAIL_PATTERN.match(raw.strip()):
+        raise SettingsError(
+            f"alarmEmail={raw!r} is not an email address. "
+            "Example: pulumi config set alarmEmail oncall@example.com"
+        )
+    return raw.strip()

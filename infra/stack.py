@@ -1,0 +1,48 @@
+"""The ViewerCount component: channels, samples table and poller for one stage."""
+
+import pulumi
+
+from .channel import Channels
+from .poller import Poller
+from .settings import Settings
+from .table import samples_table
+
+
+class ViewerCount(pulumi.ComponentResource):
+    """Everything one stage declares; `outputs()` returns the stack outputs."""
+
+    def __init__(self, name: str, settings: Settings, opts=None):
+        super().__init__("ivs-viewer-count:index:ViewerCount", name, None, opts)
+        self.settings = settings
+
+        self.channels = Channels(
+            f"{name}-channels", settings.channel_arns, opts=pulumi.ResourceOptions(parent=self)
+        )
+        self.table = samples_table(
+            name, settings.retention_days, settings.protect_table, parent=self
+        )
+        self.poller = Poller(
+            f"{name}-poller",
+            channel_arns=self.channels.arns,
+            table=self.table,
+            window_minutes=settings.window_minutes,
+            retention_days=settings.retention_days,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self.register_outputs(self.outputs())
+
+    def outputs(self) -> dict:
+        """Return the stack outputs, with ingest endpoint and stream key for a created channel."""
+        outputs = {
+            "playbackUrl": pulumi.Output.all(
+                self.channels.arns[0], self.channels.playback_urls
+            ).apply(lambda values: values[1][values[0]]),
+            "playbackUrls": self.channels.playback_urls,
+            "channelArn": self.channels.arns[0],
+            "tableName": self.table.name,
+            "pollerFunctionName": self.poller.function.name,
+        }
+        if self.channels.ingest_endpoint is not None:
+            outputs["ingestEndpoint"] = self.channels.ingest_endpoint
+            outputs["streamKey"] = self.channels.stream_key
+        return outputs
