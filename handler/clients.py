@@ -18,7 +18,7 @@ CLIENT_CONFIG = Config(
 
 
 class AwsClients:
-    """DynamoDB in the function's region and one IVS client per channel region."""
+    """DynamoDB and S3 in the function's region, and one IVS client per channel region."""
 
     def __init__(self, session=None, config: Config = CLIENT_CONFIG):
         self._session = session or boto3.session.Session()
@@ -26,6 +26,15 @@ class AwsClients:
         self._ivs_by_region: dict = {}
         self._lock = threading.Lock()
         self.dynamodb = self._session.client("dynamodb", config=config)
+        self._s3 = None
+
+    @property
+    def s3(self):
+        """The S3 client for snapshots, created on first use: most stacks poll without one."""
+        with self._lock:
+            if self._s3 is None:
+                self._s3 = self._session.client("s3", config=self._config)
+        return self._s3
 
     def ivs_for(self, channel_arn: str):
         """Return the IVS client for the region in the channel's ARN."""

@@ -8,6 +8,8 @@ TABLE_NAME = "TABLE_NAME"
 CHANNEL_ARNS = "CHANNEL_ARNS"
 WINDOW_MINUTES = "WINDOW_MINUTES"
 RETENTION_DAYS = "RETENTION_DAYS"
+# Bucket of the hosted player page; unset when the stack hosts no page.
+SNAPSHOT_BUCKET = "SNAPSHOT_BUCKET"
 
 
 class ConfigurationError(Exception):
@@ -20,6 +22,7 @@ class PollerSettings:
     channel_arns: tuple[str, ...]
     window_minutes: int
     retention_days: int
+    snapshot_bucket: str | None = None
 
     @classmethod
     def from_environment(cls, environ=os.environ) -> "PollerSettings":
@@ -41,6 +44,7 @@ class PollerSettings:
             channel_arns=tuple(dict.fromkeys(arns)),
             window_minutes=_integer(environ, WINDOW_MINUTES, default=5),
             retention_days=_integer(environ, RETENTION_DAYS, default=30),
+            snapshot_bucket=environ.get(SNAPSHOT_BUCKET) or None,
         )
 
 

@@ -20,6 +20,7 @@ from .metadata import send_metadata
 from .payload import SAMPLE_INTERVAL_SECONDS, build_payload, window_minutes
 from .retry import Deadline, RateLimiter
 from .samples import Sample, read_windows, write_samples
+from .snapshots import write_snapshot
 from .viewers import read_channel
 
 logger = logging.getLogger("ivs_viewer_count")
@@ -49,6 +50,7 @@ class PollResult:
     live: int = 0
     samples_written: int = 0
     cues_sent: int = 0
+    snapshots_written: int = 0
     stale: bool = False
     failures: dict[str, str] = field(default_factory=dict)
 
@@ -127,7 +129,7 @@ def poll(
             clients.dynamodb, settings.table_name, stored_live, minutes, now(), deadline
         )
         _record_failures(result, read_failures, "reading the window failed; no metadata sent")
-        _send_windows(clients, windows, minute, senders, deadline, pool, result)
+        _send_windows(settings, clients, windows, minute, senders, deadline, pool, result)
     return result
 
 
@@ -158,20 +160,24 @@ def _read_failure_message(error: Exception) -> str:
     return "reading the viewer count failed"
 
 
-def _send_windows(clients, windows, minute, senders, deadline, pool, result):
+def _send_windows(settings, clients, windows, minute, senders, deadline, pool, result):
     def send(arn, counts):
         payload = build_payload(minute, counts)
-        return send_metadata(clients.ivs_for(arn), arn, payload, senders[region_of(arn)], deadline)
+        sent = send_metadata(clients.ivs_for(arn), arn, payload, senders[region_of(arn)], deadline)
+        if sent and settings.snapshot_bucket:
+            write_snapshot(clients.s3, settings.snapshot_bucket, arn, payload, deadline)
+        return sent
 
     futures = {arn: pool.submit(send, arn, counts) for arn, counts in windows.items()}
     for arn, future in futures.items():
         try:
             sent = future.result()
         except Exception as error:
-            _record_failure(result, arn, error, "sending the timed metadata failed")
+            _record_failure(result, arn, error, "sending the window failed")
             continue
         if sent:
             result.cues_sent += 1
+            result.snapshots_written += 1 if settings.snapshot_bucket else 0
         else:
             logger.info(
                 "channel went offline before its metadata was sent",
@@ -219,6 +225,7 @@ def handler(event, context):
         "live": result.live,
         "samplesWritten": result.samples_written,
         "cuesSent": result.cues_sent,
+        "snapshotsWritten": result.snapshots_written,
         "failures": len(result.failures),
         "stale": result.stale,
         "durationMs": round((time.monotonic() - started) * 1000),

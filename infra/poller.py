@@ -7,6 +7,7 @@ import pulumi
 import pulumi_aws as aws
 
 from handler import environment
+from handler.snapshots import snapshot_key
 
 HANDLER_DIR = Path(__file__).resolve().parent.parent / "handler"
 # Lambda imports handler/poller.py from the root of the zip and calls its `handler` function.
@@ -53,46 +54,61 @@ def assume_role_policy(service: str, account_id=None) -> pulumi.Output[str]:
     )
 
 
-def poller_policy(channel_arns, table_arn, log_group_arn) -> pulumi.Output[str]:
+def poller_policy(channel_arns, table_arn, log_group_arn, bucket_arn=None) -> pulumi.Output[str]:
     """Build the poller's policy: each statement names the exact ARNs it needs."""
 
     def document(values):
-        channels, table, log_group = values
-        return json.dumps(
+        channels, table, log_group, bucket = values
+        statements = [
             {
-                "Version": "2012-10-17",
-                "Statement": [
-                    {
-                        "Sid": "ReadAndAnnotateChannels",
-                        "Effect": "Allow",
-                        "Action": ["ivs:GetStream", "ivs:PutMetadata"],
-                        "Resource": sorted(channels),
-                    },
-                    {
-                        "Sid": "StoreSamples",
-                        "Effect": "Allow",
-                        "Action": ["dynamodb:BatchWriteItem", "dynamodb:BatchGetItem"],
-                        "Resource": [table],
-                    },
-                    {
-                        "Sid": "WriteLogs",
-                        "Effect": "Allow",
-                        "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
-                        "Resource": [f"{log_group}:*"],
-                    },
-                ],
-            }
-        )
+                "Sid": "ReadAndAnnotateChannels",
+                "Effect": "Allow",
+                "Action": ["ivs:GetStream", "ivs:PutMetadata"],
+                "Resource": sorted(channels),
+            },
+            {
+                "Sid": "StoreSamples",
+                "Effect": "Allow",
+                "Action": ["dynamodb:BatchWriteItem", "dynamodb:BatchGetItem"],
+                "Resource": [table],
+            },
+            {
+                "Sid": "WriteLogs",
+                "Effect": "Allow",
+                "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+                "Resource": [f"{log_group}:*"],
+            },
+        ]
+        if bucket is not None:
+            statements.append(
+                {
+                    "Sid": "WriteSnapshots",
+                    "Effect": "Allow",
+                    "Action": "s3:PutObject",
+                    "Resource": sorted(f"{bucket}/{snapshot_key(arn)}" for arn in channels),
+                }
+            )
+        return json.dumps({"Version": "2012-10-17", "Statement": statements})
 
-    return pulumi.Output.all(pulumi.Output.all(*channel_arns), table_arn, log_group_arn).apply(
-        document
-    )
+    return pulumi.Output.all(
+        pulumi.Output.all(*channel_arns), table_arn, log_group_arn, bucket_arn
+    ).apply(document)
 
 
 class Poller(pulumi.ComponentResource):
     """The function that samples the channels every minute, and what it needs to run."""
 
-    def __init__(self, name, *, channel_arns, table, window_minutes, retention_days, opts=None):
+    def __init__(
+        self,
+        name,
+        *,
+        channel_arns,
+        table,
+        window_minutes,
+        retention_days,
+        snapshot_bucket=None,
+        opts=None,
+    ):
         super().__init__("ivs-viewer-count:index:Poller", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
 
@@ -109,11 +125,25 @@ class Poller(pulumi.ComponentResource):
         self.policy = aws.iam.RolePolicy(
             f"{name}-policy",
             role=self.role.id,
-            policy=poller_policy(channel_arns, table.arn, self.log_group.arn),
+            policy=poller_policy(
+                channel_arns,
+                table.arn,
+                self.log_group.arn,
+                snapshot_bucket.arn if snapshot_bucket is not None else None,
+            ),
             opts=child,
         )
 
         # Reads every channel, stores one sample each and sends the window as timed metadata.
+        variables = {
+            environment.TABLE_NAME: table.name,
+            environment.CHANNEL_ARNS: pulumi.Output.all(*channel_arns).apply(json.dumps),
+            environment.WINDOW_MINUTES: str(window_minutes),
+            environment.RETENTION_DAYS: str(retention_days),
+        }
+        if snapshot_bucket is not None:
+            variables[environment.SNAPSHOT_BUCKET] = snapshot_bucket.bucket
+
         self.function = aws.lambda_.Function(
             f"{name}-function",
             runtime=RUNTIME,
@@ -129,14 +159,7 @@ class Poller(pulumi.ComponentResource):
                 application_log_level="INFO",
                 system_log_level="WARN",
             ),
-            environment=aws.lambda_.FunctionEnvironmentArgs(
-                variables={
-                    environment.TABLE_NAME: table.name,
-                    environment.CHANNEL_ARNS: pulumi.Output.all(*channel_arns).apply(json.dumps),
-                    environment.WINDOW_MINUTES: str(window_minutes),
-                    environment.RETENTION_DAYS: str(retention_days),
-                }
-            ),
+            environment=aws.lambda_.FunctionEnvironmentArgs(variables=variables),
             opts=pulumi.ResourceOptions(parent=self, depends_on=[self.policy]),
         )
 

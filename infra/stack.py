@@ -1,10 +1,11 @@
-"""The ViewerCount component: channels, samples table and poller for one stage."""
+"""The ViewerCount component: channels, samples table, player site and poller for one stage."""
 
 import pulumi
 
 from .channel import Channels
 from .poller import Poller
 from .settings import Settings
+from .site import PlayerSite
 from .table import samples_table
 
 
@@ -21,12 +22,22 @@ class ViewerCount(pulumi.ComponentResource):
         self.table = samples_table(
             name, settings.retention_days, settings.protect_table, parent=self
         )
+        self.site = None
+        if settings.host_player:
+            self.site = PlayerSite(
+                f"{name}-player",
+                playback_url=self._first_playback_url(),
+                channel_arn=self.channels.arns[0],
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+
         self.poller = Poller(
             f"{name}-poller",
             channel_arns=self.channels.arns,
             table=self.table,
             window_minutes=settings.window_minutes,
             retention_days=settings.retention_days,
+            snapshot_bucket=self.site.bucket if self.site else None,
             opts=pulumi.ResourceOptions(parent=self),
         )
         self.register_outputs(self.outputs())
@@ -34,15 +45,20 @@ class ViewerCount(pulumi.ComponentResource):
     def outputs(self) -> dict:
         """Return the stack outputs, with ingest endpoint and stream key for a created channel."""
         outputs = {
-            "playbackUrl": pulumi.Output.all(
-                self.channels.arns[0], self.channels.playback_urls
-            ).apply(lambda values: values[1][values[0]]),
+            "playbackUrl": self._first_playback_url(),
             "playbackUrls": self.channels.playback_urls,
             "channelArn": self.channels.arns[0],
             "tableName": self.table.name,
             "pollerFunctionName": self.poller.function.name,
         }
+        if self.site is not None:
+            outputs["playerUrl"] = self.site.url
         if self.channels.ingest_endpoint is not None:
             outputs["ingestEndpoint"] = self.channels.ingest_endpoint
             outputs["streamKey"] = self.channels.stream_key
         return outputs
+
+    def _first_playback_url(self) -> pulumi.Output[str]:
+        return pulumi.Output.all(self.channels.arns[0], self.channels.playback_urls).apply(
+            lambda values: values[1][values[0]]
+        )

@@ -348,3 +348,45 @@ def test_handler_raises_when_channel_failed(monkeypatch, clients, table_name):
 
     with pytest.raises(PollFailedError, match=arn):
         handler({"scheduledTime": "2025-12-04T15:00:00Z"}, None)
+
+
+def test_snapshot_written_for_live_channel(clients, table_name):
+    arn = channel_arn(1)
+    payload = build_payload(MINUTE, [None] * 4 + [8])
+    stubber = clients.stubber()
+    expect_live(stubber, arn, 8)
+    expect_metadata(stubber, arn, payload)
+    clients.s3 = boto3.client("s3", region_name="us-west-2")
+    s3_stubber = Stubber(clients.s3)
+    s3_stubber.add_response(
+        "put_object",
+        {},
+        {
+            "Bucket": "player-bucket",
+            "Key": "snapshots/chan00000001.json",
+            "Body": payload.encode("utf-8"),
+            "ContentType": "application/json",
+            "CacheControl": "public, max-age=15",
+        },
+    )
+    settings = PollerSettings(table_name, (arn,), 5, 30, snapshot_bucket="player-bucket")
+
+    with s3_stubber:
+        result = run_poll(settings, clients)
+
+    s3_stubber.assert_no_pending_responses()
+    assert result.snapshots_written == 1
+    assert result.failures == {}
+
+
+def test_no_snapshot_for_offline_channel(clients, table_name):
+    arn = channel_arn(1)
+    expect_offline(clients.stubber(), arn)
+    clients.s3 = boto3.client("s3", region_name="us-west-2")
+    settings = PollerSettings(table_name, (arn,), 5, 30, snapshot_bucket="player-bucket")
+
+    with Stubber(clients.s3) as s3_stubber:
+        result = run_poll(settings, clients)
+        s3_stubber.assert_no_pending_responses()
+
+    assert result.snapshots_written == 0

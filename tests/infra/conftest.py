@@ -49,6 +49,19 @@ class RecordingMocks(pulumi.runtime.Mocks):
                 f"{region}.{ACCOUNT}.channel.{channel_id}.m3u8",
                 ingestEndpoint=f"{channel_id}.global-contribute.live-video.net",
             )
+        elif args.typ == "aws:s3/bucket:Bucket":
+            bucket = f"{args.name}-0a1b2c"
+            state.update(
+                bucket=bucket,
+                arn=f"arn:aws:s3:::{bucket}",
+                bucketRegionalDomainName=f"{bucket}.s3.{STACK_REGION}.amazonaws.com",
+            )
+            resource_id = bucket
+        elif args.typ == "aws:cloudfront/distribution:Distribution":
+            state.update(
+                domainName="d111111abcdef8.cloudfront.net",
+                arn=f"arn:aws:cloudfront::{ACCOUNT}:distribution/EDFDVBD6EXAMPLE",
+            )
         else:
             service = args.typ.split(":")[1].split("/")[0]
             state.setdefault("arn", f"arn:aws:{service}:{STACK_REGION}:{ACCOUNT}:{args.name}")

@@ -49,6 +49,7 @@ def test_dev_outputs(dev):
         "channelArn",
         "tableName",
         "pollerFunctionName",
+        "playerUrl",
         "ingestEndpoint",
         "streamKey",
     }
