@@ -10,8 +10,9 @@ import pulumi_aws as aws
 from handler.snapshots import snapshot_key
 
 PLAYER_DIR = Path(__file__).resolve().parent.parent / "player"
-# Files in player/ that are there for Node's test runner, not for browsers.
-NOT_SERVED = {"package.json"}
+# Files in player/ that are not part of the hosted page: the Node test runner's package.json, and
+# a config.json for local use, since the stack generates its own from the stack outputs.
+NOT_SERVED = {"package.json", "config.json"}
 CONTENT_TYPES = {
     ".html": "text/html; charset=utf-8",
     ".js": "text/javascript; charset=utf-8",
@@ -49,7 +50,7 @@ def page_config(playback_url: str, channel_arn: str) -> str:
 
 
 class PlayerSite(pulumi.ComponentResource):
-    """The page at an HTTPS CloudFront URL; the bucket also holds the poller's snapshots."""
+    """The page at an HTTPS CloudFront URL; the bucket also contains the poller's snapshots."""
 
     def __init__(self, name, *, playback_url, channel_arn, opts=None):
         super().__init__("ivs-viewer-count:index:PlayerSite", name, None, opts)

@@ -107,7 +107,7 @@ class DynamoDBLocal:
             except Exception:
                 time.sleep(0.2)
         self.stop()
-        raise DynamoDBLocalError(f"DynamoDB Local did not answer within {START_TIMEOUT_SECONDS} s")
+        raise DynamoDBLocalError(f"DynamoDB Local did not respond within {START_TIMEOUT_SECONDS} s")
 
     def stop(self) -> None:
         if self._process is None:

@@ -71,6 +71,15 @@ def test_every_page_file_uploaded(hosted):
     assert "package.json" not in keys
 
 
+def test_config_json_uploaded_once(hosted):
+    keys = [
+        resource.inputs["key"]
+        for resource in hosted.of_type("aws:s3/bucketObjectv2:BucketObjectv2")
+    ]
+
+    assert keys.count("config.json") == 1
+
+
 def test_content_types(hosted):
     objects = objects_by_key(hosted)
 
