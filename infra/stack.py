@@ -1,7 +1,8 @@
-"""The ViewerCount component: channels, samples table, player site and poller for one stage."""
+"""The ViewerCount component: channels, table, player site, poller and alarms of one stage."""
 
 import pulumi
 
+from .alarms import Monitoring
 from .channel import Channels
 from .poller import Poller
 from .settings import Settings
@@ -38,6 +39,13 @@ class ViewerCount(pulumi.ComponentResource):
             window_minutes=settings.window_minutes,
             retention_days=settings.retention_days,
             snapshot_bucket=self.site.bucket if self.site else None,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self.monitoring = Monitoring(
+            f"{name}-monitoring",
+            function=self.poller.function,
+            channel_arns=self.channels.arns,
+            alarm_email=settings.alarm_email,
             opts=pulumi.ResourceOptions(parent=self),
         )
         self.register_outputs(self.outputs())
