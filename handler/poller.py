@@ -21,16 +21,18 @@ from .payload import SAMPLE_INTERVAL_SECONDS, build_payload, window_minutes
 from .retry import Deadline, RateLimiter
 from .samples import Sample, read_windows, write_samples
 from .snapshots import write_snapshot
-from .viewers import read_channel
+from .viewers import GET_STREAM_MAX_CHANNELS, Reading, read_channel, read_region
 
 logger = logging.getLogger("ivs_viewer_count")
 logger.setLevel(os.environ.get("AWS_LAMBDA_LOG_LEVEL", "INFO"))
 
-# IVS quotas per account and region, not adjustable (IVS service quotas): GetStream 5 requests/s,
-# PutMetadata 155 requests/s.
+# IVS quotas per account and region, not adjustable (IVS service quotas): GetStream and
+# ListStreams 5 requests/s each, PutMetadata 155 requests/s.
 GET_STREAM_RATE = 5
+LIST_STREAMS_RATE = 5
 PUT_METADATA_ACCOUNT_RATE = 155
-MAX_WORKERS = 8
+# Enough calls in flight to reach 155 PutMetadata calls/s at about 100 ms per call.
+MAX_WORKERS = 16
 # A window sent more than this long after its minute began would be shown as current while it
 # is not, so a late invocation stores its sample and sends nothing.
 STALE_AFTER_SECONDS = 90
@@ -95,11 +97,14 @@ def poll(
 ) -> PollResult:
     """Run one poll for the scheduled minute and return what it did."""
     result = PollResult(minute=minute, channels=len(settings.channel_arns))
-    readers = _limiters(settings.channel_arns, GET_STREAM_RATE)
+    limiters = {
+        "GetStream": _limiters(settings.channel_arns, GET_STREAM_RATE),
+        "ListStreams": _limiters(settings.channel_arns, LIST_STREAMS_RATE),
+    }
     senders = _limiters(settings.channel_arns, PUT_METADATA_ACCOUNT_RATE)
 
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        readings = _read_channels(settings, clients, readers, deadline, pool, result)
+        readings = _read_channels(settings, clients, limiters, deadline, pool, result)
         live_arns = [reading.channel_arn for reading in readings if reading.live]
         result.live = len(live_arns)
 
@@ -108,7 +113,7 @@ def poll(
             for reading in readings
         ]
         write_failures = write_samples(
-            clients.dynamodb, settings.table_name, samples, settings.retention_days, deadline
+            clients.dynamodb, settings.table_name, samples, settings.retention_days, deadline, pool
         )
         _record_failures(result, write_failures, "storing the sample failed")
         result.samples_written = len(samples) - len(write_failures)
@@ -126,7 +131,7 @@ def poll(
 
         minutes = window_minutes(minute, settings.window_minutes)
         windows, read_failures = read_windows(
-            clients.dynamodb, settings.table_name, stored_live, minutes, now(), deadline
+            clients.dynamodb, settings.table_name, stored_live, minutes, now(), deadline, pool
         )
         _record_failures(result, read_failures, "reading the window failed; no metadata sent")
         _send_windows(settings, clients, windows, minute, senders, deadline, pool, result)
@@ -137,17 +142,36 @@ def _limiters(channel_arns, rate: int) -> dict[str, RateLimiter]:
     return {region: RateLimiter(rate) for region in {region_of(arn) for arn in channel_arns}}
 
 
-def _read_channels(settings, clients, readers, deadline, pool, result):
-    def read(arn):
-        return read_channel(clients.ivs_for(arn), arn, readers[region_of(arn)], deadline)
+def _read_channels(settings, clients, limiters, deadline, pool, result) -> list[Reading]:
+    """Read every channel, with GetStream in regions of few channels and ListStreams elsewhere."""
+    by_region: dict[str, list[str]] = {}
+    for arn in settings.channel_arns:
+        by_region.setdefault(region_of(arn), []).append(arn)
 
-    futures = {arn: pool.submit(read, arn) for arn in settings.channel_arns}
+    def get_one(arn):
+        limiter = limiters["GetStream"][region_of(arn)]
+        return [read_channel(clients.ivs_for(arn), arn, limiter, deadline)]
+
+    def list_region(region, arns):
+        client = clients.ivs_for(arns[0])
+        return read_region(
+            client, arns, limiters["ListStreams"][region], limiters["GetStream"][region], deadline
+        )
+
+    tasks = []
+    for region, arns in by_region.items():
+        if len(arns) > GET_STREAM_MAX_CHANNELS:
+            tasks.append((arns, pool.submit(list_region, region, arns)))
+        else:
+            tasks.extend(([arn], pool.submit(get_one, arn)) for arn in arns)
+
     readings = []
-    for arn, future in futures.items():
+    for arns, future in tasks:
         try:
-            readings.append(future.result())
+            readings.extend(future.result())
         except Exception as error:
-            _record_failure(result, arn, error, _read_failure_message(error))
+            for arn in arns:
+                _record_failure(result, arn, error, _read_failure_message(error))
     return readings
 
 

@@ -3,6 +3,7 @@
 import functools
 import logging
 import time
+from concurrent.futures import Executor
 from dataclasses import dataclass
 
 from . import schema
@@ -44,22 +45,52 @@ def to_item(sample: Sample, retention_days: int) -> dict:
 
 
 def write_samples(
-    client, table_name: str, samples: list[Sample], retention_days: int, deadline: Deadline
+    client,
+    table_name: str,
+    samples: list[Sample],
+    retention_days: int,
+    deadline: Deadline,
+    pool: Executor | None = None,
 ) -> dict[str, Exception]:
     """Write samples in batches of 25; return the channels whose sample was not stored.
 
     The key is the scheduled minute, so writing a sample again overwrites it instead of adding one.
+    With a pool, the batches are written concurrently.
     """
-    failures: dict[str, Exception] = {}
-    for start in range(0, len(samples), WRITE_BATCH_SIZE):
-        batch = samples[start : start + WRITE_BATCH_SIZE]
+    batches = [
+        samples[start : start + WRITE_BATCH_SIZE]
+        for start in range(0, len(samples), WRITE_BATCH_SIZE)
+    ]
+
+    def write(batch):
         requests = [{"PutRequest": {"Item": to_item(sample, retention_days)}} for sample in batch]
-        try:
-            _write_batch(client, table_name, requests, deadline)
-        except Exception as error:
+        _write_batch(client, table_name, requests, deadline)
+
+    failures: dict[str, Exception] = {}
+    for batch, error, _ in _run_batches(write, batches, pool):
+        if error is not None:
             for sample in batch:
                 failures[sample.channel_arn] = error
     return failures
+
+
+def _run_batches(function, batches: list, pool: Executor | None):
+    """Yield each batch with the error function(batch) raised, or None, in batch order."""
+    if pool is None:
+        futures = None
+    else:
+        futures = [pool.submit(function, batch) for batch in batches]
+
+    for index, batch in enumerate(batches):
+        try:
+            if futures is None:
+                value = function(batch)
+            else:
+                value = futures[index].result()
+        except Exception as error:
+            yield batch, error, None
+            continue
+        yield batch, None, value
 
 
 def _write_batch(client, table_name: str, requests: list[dict], deadline: Deadline) -> None:
@@ -87,6 +118,7 @@ def read_windows(
     minutes: list[int],
     now: float,
     deadline: Deadline,
+    pool: Executor | None = None,
 ) -> tuple[dict[str, list[int | None]], dict[str, Exception]]:
     """Read the samples of the given minutes by exact key, 100 keys per BatchGetItem call.
 
@@ -94,14 +126,17 @@ def read_windows(
     sample has expired (TTL deletes lazily), and the channels whose window could not be read.
     """
     keys = [(arn, minute) for arn in channel_arns for minute in minutes]
+    batches = [
+        keys[start : start + READ_BATCH_SIZE] for start in range(0, len(keys), READ_BATCH_SIZE)
+    ]
     found: dict[tuple[str, int], int | None] = {}
     failures: dict[str, Exception] = {}
 
-    for start in range(0, len(keys), READ_BATCH_SIZE):
-        batch = keys[start : start + READ_BATCH_SIZE]
-        try:
-            items = _read_batch(client, table_name, batch, deadline)
-        except Exception as error:
+    def read(batch):
+        return _read_batch(client, table_name, batch, deadline)
+
+    for batch, error, items in _run_batches(read, batches, pool):
+        if error is not None:
             for arn, _ in batch:
                 failures[arn] = error
             continue

@@ -176,11 +176,34 @@ def test_count_timed_out_every_read(clients, dynamodb, table_name, monkeypatch):
     assert schema.VIEWER_COUNT not in item
 
 
+def stream_summary(arn: str, viewers: int) -> dict:
+    return {
+        "channelArn": arn,
+        "streamId": "st-1AbCdEfGhIjKlMnOpQrStUvWx",
+        "state": "LIVE",
+        "health": "HEALTHY",
+        "viewerCount": viewers,
+    }
+
+
+def expect_list_page(stubber, summaries, next_token=None, after_token=None):
+    response = {"streams": summaries}
+    if next_token:
+        response["nextToken"] = next_token
+    expected = {"maxResults": 100}
+    if after_token:
+        expected["nextToken"] = after_token
+    stubber.add_response("list_streams", response, expected)
+
+
 def test_thirty_channels_in_two_write_batches(clients, dynamodb, table_name):
     arns = [channel_arn(index) for index in range(30)]
     stubber = clients.stubber()
-    for index, arn in enumerate(arns):
-        expect_live(stubber, arn, index * 10)
+    other_account_stream = stream_summary(channel_arn(999), 5)
+    expect_list_page(
+        stubber,
+        [stream_summary(arn, i * 10) for i, arn in enumerate(arns)] + [other_account_stream],
+    )
     for index, arn in enumerate(arns):
         expect_metadata(stubber, arn, build_payload(MINUTE, [None] * 4 + [index * 10]))
     writes = []
@@ -198,6 +221,58 @@ def test_thirty_channels_in_two_write_batches(clients, dynamodb, table_name):
     assert result.samples_written == 30
     assert result.cues_sent == 30
     assert counts == {arn: index * 10 for index, arn in enumerate(arns)}
+
+
+def test_list_streams_pages_followed(clients, dynamodb, table_name):
+    arns = [channel_arn(index) for index in range(101)]
+    stubber = clients.stubber()
+    expect_list_page(stubber, [stream_summary(a, 1) for a in arns[:100]], next_token="page-2")
+    expect_list_page(stubber, [stream_summary(arns[100], 2)], after_token="page-2")
+    for index, arn in enumerate(arns):
+        expect_metadata(
+            stubber, arn, build_payload(MINUTE, [None] * 4 + [2 if index == 100 else 1])
+        )
+
+    result = run_poll(settings_for(table_name, arns), clients)
+
+    assert result.live == 101
+    assert result.cues_sent == 101
+    assert len(stored_items(dynamodb, table_name)) == 101
+
+
+def test_list_streams_absent_channel_offline(clients, dynamodb, table_name, monkeypatch):
+    monkeypatch.setattr("handler.viewers.COUNT_REREAD_DELAY_SECONDS", 0.01)
+    arns = [channel_arn(index) for index in range(6)]
+    stubber = clients.stubber()
+    summaries = [stream_summary(arn, 4) for arn in arns[:4]] + [stream_summary(arns[4], -1)]
+    expect_list_page(stubber, summaries)
+    expect_live(stubber, arns[4], 44)
+    for arn in arns[:4]:
+        expect_metadata(stubber, arn, build_payload(MINUTE, [None] * 4 + [4]))
+    expect_metadata(stubber, arns[4], build_payload(MINUTE, [None] * 4 + [44]))
+
+    result = run_poll(settings_for(table_name, arns), clients)
+
+    offline = [
+        item[schema.PARTITION_KEY]["S"]
+        for item in stored_items(dynamodb, table_name)
+        if item[schema.LIVE] == {"BOOL": False}
+    ]
+    assert offline == [arns[5]]
+    assert result.live == 5
+    assert result.cues_sent == 5
+
+
+def test_list_streams_failure_fails_region(clients, dynamodb, table_name):
+    arns = [channel_arn(index) for index in range(6)]
+    clients.stubber().add_client_error(
+        "list_streams", service_error_code="AccessDeniedException", http_status_code=403
+    )
+
+    result = run_poll(settings_for(table_name, arns), clients)
+
+    assert sorted(result.failures) == sorted(arns)
+    assert stored_items(dynamodb, table_name) == []
 
 
 def test_same_minute_twice_overwrites(clients, dynamodb, table_name):
