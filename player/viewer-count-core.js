@@ -29,9 +29,10 @@ const PAYLOAD_KEYS = ["type", "version", "time", "interval", "counts"];
  * payload, or `{ok: false, code, reason}` where `code` is "other-type" for metadata meant for
  * another feature, "unsupported-version", or "invalid".
  *
- * The text must be at most `maxBytes` UTF-8 bytes and parse with JSON.parse, so a leading
- * byte-order mark, NaN, Infinity, comments and trailing text are invalid. Validation follows
- * `validatePayload`. JSON.parse keeps the last of duplicate keys, so duplicates go undetected.
+ * The text must be at most `maxBytes` UTF-8 bytes and valid for JSON.parse, which rejects a
+ * leading byte-order mark, NaN, Infinity, comments and trailing text. The parsed value is then
+ * checked by `validatePayload`. JSON.parse keeps the last of duplicate keys, so duplicates go
+ * undetected.
  */
 export function parseCue(text, { maxBytes = MAX_CUE_BYTES } = {}) {
   if (typeof text !== "string") {
@@ -74,7 +75,8 @@ export function validatePayload(value) {
     return { ok: false, code: "other-type", reason: `type is not "${PAYLOAD_TYPE}"` };
   }
   if (version !== PAYLOAD_VERSION) {
-    const reason = `version ${describeValue(version)} is not supported, expected ${PAYLOAD_VERSION}`;
+    const reason =
+      `version ${describeValue(version)} is not supported, expected ${PAYLOAD_VERSION}`;
     return { ok: false, code: "unsupported-version", reason };
   }
 
@@ -90,11 +92,13 @@ export function validatePayload(value) {
   }
 
   if (!Number.isSafeInteger(time) || time < 0) {
-    return invalid(`time must be a non-negative integer of Unix seconds, got ${describeValue(time)}`);
+    const got = describeValue(time);
+    return invalid(`time must be a non-negative integer of Unix seconds, got ${got}`);
   }
   if (!Number.isInteger(interval) || interval < 1 || interval > MAX_INTERVAL_SECONDS) {
     const range = `1 to ${MAX_INTERVAL_SECONDS}`;
-    return invalid(`interval must be an integer from ${range} seconds, got ${describeValue(interval)}`);
+    const got = describeValue(interval);
+    return invalid(`interval must be an integer from ${range} seconds, got ${got}`);
   }
 
   const countsResult = copyCounts(counts);
@@ -164,8 +168,8 @@ function describeValue(value) {
   return describeType(value);
 }
 
-// Trend over the window. The rule compares the mean of the newest third of the samples with the
-// mean of the oldest third, ignoring nulls. The trend is "rising" when the newer mean exceeds the
+// Trend over the window. The rule compares the mean of the newest third of the samples (rounded
+// down, so 1 of 5) with the mean of the oldest third, ignoring nulls. The trend is "rising" when the newer mean exceeds the
 // older one by at least 10 % of the older mean and by at least 2 viewers, "falling" for the
 // same drop, and "steady" otherwise. The 2-viewer floor keeps 2 -> 3 viewers from reading as a
 // 50 % rise. With fewer than 3 samples, or a third without any sample, the trend is "unknown".
@@ -206,8 +210,9 @@ function meanOfSamples(counts) {
 
 // Number formatting. Counts below COMPACT_FROM are shown exactly, larger ones in compact
 // notation with 3 significant digits (12,345 -> "12.3K" in en-US, "12.345" in de-DE). German
-// CLDR data has no short form for thousands, and Intl then rounds to "12.300", which reads as
-// an exact count, so a compact result without a compact unit falls back to the exact number.
+// CLDR data has no short form for thousands, so Intl (checked in Node 20) rounds to "12.300",
+// which reads as an exact count. A compact result without a compact unit therefore falls back
+// to the exact number.
 
 export const COMPACT_FROM = 10_000;
 export const FALLBACK_LOCALE = "en-US";
@@ -464,7 +469,7 @@ export function describeDuration(seconds) {
 }
 
 // Colours. The element draws on an opaque backdrop, so contrast does not depend on the video.
-// WCAG 2.1 AA asks for 4.5:1 for text and 3:1 for graphics, and tests check both.
+// WCAG 2.1 AA requires 4.5:1 for text and 3:1 for graphics, and tests check both.
 
 export const PALETTE = Object.freeze({
   background: "#101418",
