@@ -23,12 +23,17 @@ SCHEDULE_EXPRESSION = "rate(1 minute)"
 MAX_EVENT_AGE_SECONDS = 60
 
 
-def handler_archive() -> pulumi.AssetArchive:
-    """Zip the handler package as it is, without caches or tests."""
+def handler_archive(channel_arns: list[str]) -> pulumi.AssetArchive:
+    """Zip the handler package as it is, without caches, plus the list of channels to poll."""
     files = {
         f"handler/{path.name}": pulumi.FileAsset(str(path))
         for path in sorted(HANDLER_DIR.glob("*.py"))
     }
+    # The list goes into the code, not an environment variable: Lambda allows 4 KB for all
+    # environment variables together, which about 60 ARNs would fill.
+    files[f"handler/{environment.CHANNELS_FILE.name}"] = pulumi.StringAsset(
+        json.dumps(channel_arns)
+    )
     return pulumi.AssetArchive(files)
 
 
@@ -54,7 +59,9 @@ def assume_role_policy(service: str, account_id=None) -> pulumi.Output[str]:
     )
 
 
-def poller_policy(channel_arns, table_arn, log_group_arn, bucket_arn=None) -> pulumi.Output[str]:
+def poller_policy(
+    channel_arns, table_arn, log_group_arn, bucket_arn=None, lists_streams=False
+) -> pulumi.Output[str]:
     """Build the poller's policy: each statement names the exact ARNs it needs."""
 
     def document(values):
@@ -79,6 +86,17 @@ def poller_policy(channel_arns, table_arn, log_group_arn, bucket_arn=None) -> pu
                 "Resource": [f"{log_group}:*"],
             },
         ]
+        if lists_streams:
+            # IVS offers no resource-level permission for ListStreams, so it needs "*". The poller
+            # uses it only where a region has more channels than GetStream serves well.
+            statements.append(
+                {
+                    "Sid": "ListLiveStreams",
+                    "Effect": "Allow",
+                    "Action": "ivs:ListStreams",
+                    "Resource": "*",
+                }
+            )
         if bucket is not None:
             statements.append(
                 {
@@ -107,6 +125,7 @@ class Poller(pulumi.ComponentResource):
         window_minutes,
         retention_days,
         snapshot_bucket=None,
+        lists_streams=False,
         opts=None,
     ):
         super().__init__("ivs-viewer-count:index:Poller", name, None, opts)
@@ -130,6 +149,7 @@ class Poller(pulumi.ComponentResource):
                 table.arn,
                 self.log_group.arn,
                 snapshot_bucket.arn if snapshot_bucket is not None else None,
+                lists_streams,
             ),
             opts=child,
         )
@@ -137,7 +157,6 @@ class Poller(pulumi.ComponentResource):
         # Reads every channel, stores one sample each and sends the window as timed metadata.
         variables = {
             environment.TABLE_NAME: table.name,
-            environment.CHANNEL_ARNS: pulumi.Output.all(*channel_arns).apply(json.dumps),
             environment.WINDOW_MINUTES: str(window_minutes),
             environment.RETENTION_DAYS: str(retention_days),
         }
@@ -149,7 +168,7 @@ class Poller(pulumi.ComponentResource):
             runtime=RUNTIME,
             architectures=["arm64"],
             handler=HANDLER,
-            code=handler_archive(),
+            code=pulumi.Output.all(*channel_arns).apply(handler_archive),
             role=self.role.arn,
             timeout=TIMEOUT_SECONDS,
             memory_size=MEMORY_MB,

@@ -9,6 +9,8 @@ import math
 import re
 from dataclasses import dataclass
 
+from handler.viewers import GET_STREAM_MAX_CHANNELS, LIST_STREAMS_PAGE_SIZE
+
 NAMESPACE = "ivs-viewer-count"
 EXAMPLE_ARN = "arn:aws:ivs:us-west-2:123456789012:channel/AbCdEfGh1234"
 CHANNEL_ARN_PATTERN = re.compile(
@@ -21,11 +23,13 @@ MIN_WINDOW_MINUTES = 1
 MAX_WINDOW_MINUTES = 60
 DEFAULT_RETENTION_DAYS = 30
 
-# GetStream allows 5 requests/s per account and region (IVS service quotas, not adjustable).
-# The poll has about 45 of its 60 seconds for reads, which bounds the channels per region.
-GET_STREAM_RATE = 5
-READ_SECONDS = 45
-MAX_CHANNELS_PER_REGION = GET_STREAM_RATE * READ_SECONDS
+# IVS quotas per account and region, not adjustable (IVS service quotas): GetStream and
+# ListStreams 5 requests/s each, PutMetadata 155 requests/s.
+READ_RATE = 5
+PUT_METADATA_RATE = 155
+# The IVS calls of one poll may take this long; DynamoDB, retries and margins need the rest of
+# the function's 50 s timeout.
+IVS_SECONDS_PER_POLL = 40
 
 
 class SettingsError(ValueError):
@@ -45,9 +49,50 @@ class Settings:
     def creates_channel(self) -> bool:
         return not self.channel_arns
 
+    @property
+    def lists_streams(self) -> bool:
+        """Tell whether the poller reads some region with ListStreams and so needs it allowed."""
+        return any(
+            count > GET_STREAM_MAX_CHANNELS
+            for count in channels_per_region(self.channel_arns).values()
+        )
+
 
 def region_of(channel_arn: str) -> str:
     return channel_arn.split(":")[3]
+
+
+def channels_per_region(channel_arns) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for arn in channel_arns:
+        counts[region_of(arn)] = counts.get(region_of(arn), 0) + 1
+    return counts
+
+
+def ivs_calls(channels: int) -> tuple[int, int]:
+    """Return the read calls and PutMetadata calls one poll of a region's channels needs.
+
+    Reads assume all channels live and no other live stream in the account's region, since
+    ListStreams returns every live stream of the account.
+    """
+    if channels <= GET_STREAM_MAX_CHANNELS:
+        reads = channels
+    else:
+        reads = math.ceil(channels / LIST_STREAMS_PAGE_SIZE)
+    return reads, channels
+
+
+def quota_floor_seconds(channels: int) -> float:
+    """Return the least time the IVS quotas allow for one poll of a region's channels."""
+    reads, puts = ivs_calls(channels)
+    return reads / READ_RATE + puts / PUT_METADATA_RATE
+
+
+def max_channels_per_region() -> int:
+    channels = 1
+    while quota_floor_seconds(channels + 1) <= IVS_SECONDS_PER_POLL:
+        channels += 1
+    return channels
 
 
 def load_settings(config) -> Settings:
@@ -121,17 +166,17 @@ def _channel_arns(raw) -> tuple[str, ...]:
             f"Example: [{EXAMPLE_ARN!r}]"
         )
 
-    per_region: dict[str, int] = {}
-    for arn in arns:
-        per_region[region_of(arn)] = per_region.get(region_of(arn), 0) + 1
-    for region, count in sorted(per_region.items()):
-        if count > MAX_CHANNELS_PER_REGION:
+    for region, count in sorted(channels_per_region(arns).items()):
+        floor = quota_floor_seconds(count)
+        if floor > IVS_SECONDS_PER_POLL:
+            reads, puts = ivs_calls(count)
             raise SettingsError(
-                f"channelArns has {count} channels in {region}, more than one poll can read: "
-                f"GetStream allows {GET_STREAM_RATE} requests/s per account and region, so about "
-                f"{READ_SECONDS} s of the one-minute period reads at most "
-                f"{MAX_CHANNELS_PER_REGION} channels. Split the channels across stacks of at most "
-                f"{MAX_CHANNELS_PER_REGION} per region."
+                f"channelArns has {count} channels in {region}, more than one poll can serve: "
+                f"{reads} ListStreams calls at {READ_RATE}/s and {puts} PutMetadata calls at "
+                f"{PUT_METADATA_RATE}/s (IVS quotas per account and region) take at least "
+                f"{floor:.1f} s, over the {IVS_SECONDS_PER_POLL} s a poll may spend on IVS. "
+                f"Split the channels across stacks of at most {max_channels_per_region()} per "
+                "region."
             )
     return arns
 

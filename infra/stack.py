@@ -39,6 +39,7 @@ class ViewerCount(pulumi.ComponentResource):
             window_minutes=settings.window_minutes,
             retention_days=settings.retention_days,
             snapshot_bucket=self.site.bucket if self.site else None,
+            lists_streams=settings.lists_streams,
             opts=pulumi.ResourceOptions(parent=self),
         )
         self.monitoring = Monitoring(

@@ -49,11 +49,24 @@ def test_settings_from_environment():
     assert settings.retention_days == 0
 
 
+def test_channels_read_from_packaged_file(tmp_path):
+    channels_file = tmp_path / "channels.json"
+    channels_file.write_text(json.dumps(["arn:a", "arn:b"]))
+
+    settings = PollerSettings.from_environment({"TABLE_NAME": "samples"}, channels_file)
+
+    assert settings.channel_arns == ("arn:a", "arn:b")
+
+
+def test_missing_channels_file_named(tmp_path):
+    with pytest.raises(ConfigurationError, match="channels.json cannot be read"):
+        PollerSettings.from_environment({"TABLE_NAME": "t"}, tmp_path / "channels.json")
+
+
 @pytest.mark.parametrize(
     ("environ", "message"),
     [
         ({"CHANNEL_ARNS": "[]"}, "TABLE_NAME"),
-        ({"TABLE_NAME": "t"}, "CHANNEL_ARNS"),
         ({"TABLE_NAME": "t", "CHANNEL_ARNS": "arn"}, "not valid JSON"),
         ({"TABLE_NAME": "t", "CHANNEL_ARNS": '{"a": 1}'}, "JSON list"),
         ({"TABLE_NAME": "t", "CHANNEL_ARNS": "[]", "WINDOW_MINUTES": "five"}, "WINDOW_MINUTES"),

@@ -9,9 +9,10 @@ import yaml
 from infra.settings import (
     DEFAULT_RETENTION_DAYS,
     DEFAULT_WINDOW_MINUTES,
-    MAX_CHANNELS_PER_REGION,
     SettingsError,
     load_settings,
+    max_channels_per_region,
+    quota_floor_seconds,
 )
 
 ARN = "arn:aws:ivs:us-west-2:123456789012:channel/AbCdEfGh1234"
@@ -105,14 +106,42 @@ def test_invalid_setting_rejected(values, names, rule):
     assert "Example" in message
 
 
+def arns_in_region(count, region="us-west-2"):
+    return [f"arn:aws:ivs:{region}:123456789012:channel/c{index:011d}" for index in range(count)]
+
+
 def test_too_many_channels_in_region_rejected():
-    arns = [f"arn:aws:ivs:us-west-2:123456789012:channel/c{index:011d}" for index in range(226)]
+    arns = arns_in_region(max_channels_per_region() + 1)
 
     with pytest.raises(SettingsError) as raised:
         settings(channelArns=json.dumps(arns))
 
     assert f"{len(arns)} channels in us-west-2" in str(raised.value)
-    assert f"at most {MAX_CHANNELS_PER_REGION}" in str(raised.value)
+    assert f"at most {max_channels_per_region()} per region" in str(raised.value)
+
+
+def test_max_channels_fit_quota_budget():
+    loaded = settings(channelArns=json.dumps(arns_in_region(max_channels_per_region())))
+
+    assert len(loaded.channel_arns) == max_channels_per_region()
+
+
+def test_quota_floor_for_thousand_channels():
+    # 10 ListStreams pages at 5/s and 1,000 PutMetadata calls at 155/s.
+    assert quota_floor_seconds(1000) == pytest.approx(10 / 5 + 1000 / 155)
+
+
+def test_quota_floor_for_few_channels():
+    # One GetStream and one PutMetadata per channel.
+    assert quota_floor_seconds(3) == pytest.approx(3 / 5 + 3 / 155)
+
+
+def test_list_streams_needed_above_five_per_region():
+    few = settings(channelArns=json.dumps(arns_in_region(5) + arns_in_region(5, "eu-west-1")))
+    many = settings(channelArns=json.dumps(arns_in_region(6)))
+
+    assert few.lists_streams is False
+    assert many.lists_streams is True
 
 
 def test_project_defaults_match_settings():
