@@ -10,7 +10,7 @@ import logging
 import os
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 from .arns import region_of
@@ -51,6 +51,8 @@ class PollResult:
     channels: int = 0
     live: int = 0
     samples_written: int = 0
+    # Channels whose sample of this minute an earlier delivery had already stored.
+    repeated: int = 0
     cues_sent: int = 0
     snapshots_written: int = 0
     stale: bool = False
@@ -105,21 +107,40 @@ def poll(
 
     with ThreadPoolExecutor(max_workers=workers) as pool:
         readings = _read_channels(settings, clients, limiters, deadline, pool, result)
-        live_arns = [reading.channel_arn for reading in readings if reading.live]
-        result.live = len(live_arns)
 
-        samples = [
-            Sample(reading.channel_arn, minute, reading.live, reading.viewer_count)
-            for reading in readings
-        ]
-        write_failures = write_samples(
-            clients.dynamodb, settings.table_name, samples, settings.retention_days, deadline, pool
+        # The stored window comes first: a repeated delivery of this minute finds the sample the
+        # first delivery wrote, keeps it and sends the same window, so each minute has one sample.
+        minutes = window_minutes(minute, settings.window_minutes)
+        stored, read_failures = read_windows(
+            clients.dynamodb,
+            settings.table_name,
+            [reading.channel_arn for reading in readings],
+            minutes,
+            now(),
+            deadline,
+            pool,
         )
-        _record_failures(result, write_failures, "storing the sample failed")
-        result.samples_written = len(samples) - len(write_failures)
+        _record_failures(
+            result, read_failures, "reading stored samples failed; nothing stored or sent"
+        )
 
-        stored_live = [arn for arn in live_arns if arn not in write_failures]
-        if not stored_live:
+        current, new_samples = _current_samples(readings, stored, minute, result)
+        write_failures = write_samples(
+            clients.dynamodb,
+            settings.table_name,
+            new_samples,
+            settings.retention_days,
+            deadline,
+            pool,
+        )
+        _record_failures(result, write_failures, "storing the sample failed; no metadata sent")
+        result.samples_written = len(new_samples) - len(write_failures)
+
+        live_arns = [
+            arn for arn, sample in current.items() if sample.live and arn not in write_failures
+        ]
+        result.live = len(live_arns)
+        if not live_arns:
             return result
         if now() - minute > STALE_AFTER_SECONDS:
             result.stale = True
@@ -129,13 +150,46 @@ def poll(
             )
             return result
 
-        minutes = window_minutes(minute, settings.window_minutes)
-        windows, read_failures = read_windows(
-            clients.dynamodb, settings.table_name, stored_live, minutes, now(), deadline, pool
+        windows = {
+            arn: [_count(sample) for sample in stored[arn][:-1]] + [current[arn].viewer_count]
+            for arn in live_arns
+        }
+        went_offline = _send_windows(
+            settings, clients, windows, minute, senders, deadline, pool, result
         )
-        _record_failures(result, read_failures, "reading the window failed; no metadata sent")
-        _send_windows(settings, clients, windows, minute, senders, deadline, pool, result)
+        if went_offline:
+            # The stream ended between the read and PutMetadata: the minute is stored as offline,
+            # keeping the count that was read while it was live.
+            offline = [replace(current[arn], live=False) for arn in went_offline]
+            failures = write_samples(
+                clients.dynamodb, settings.table_name, offline, settings.retention_days, deadline
+            )
+            _record_failures(result, failures, "storing the offline sample failed")
+            result.live -= len(went_offline)
     return result
+
+
+def _current_samples(readings, stored, minute, result):
+    """Pick each channel's sample of this minute: the stored one if any, else a new one."""
+    current: dict[str, Sample] = {}
+    new_samples: list[Sample] = []
+    for reading in readings:
+        arn = reading.channel_arn
+        if arn not in stored:
+            continue
+        existing = stored[arn][-1]
+        if existing is not None:
+            current[arn] = existing
+            result.repeated += 1
+            continue
+        sample = Sample(arn, minute, reading.live, reading.viewer_count)
+        current[arn] = sample
+        new_samples.append(sample)
+    return current, new_samples
+
+
+def _count(sample: Sample | None) -> int | None:
+    return None if sample is None else sample.viewer_count
 
 
 def _limiters(channel_arns, rate: int) -> dict[str, RateLimiter]:
@@ -193,6 +247,7 @@ def _send_windows(settings, clients, windows, minute, senders, deadline, pool, r
         return sent
 
     futures = {arn: pool.submit(send, arn, counts) for arn, counts in windows.items()}
+    went_offline = []
     for arn, future in futures.items():
         try:
             sent = future.result()
@@ -203,10 +258,12 @@ def _send_windows(settings, clients, windows, minute, senders, deadline, pool, r
             result.cues_sent += 1
             result.snapshots_written += 1 if settings.snapshot_bucket else 0
         else:
+            went_offline.append(arn)
             logger.info(
                 "channel went offline before its metadata was sent",
                 extra={"channelArn": arn, "minute": minute},
             )
+    return went_offline
 
 
 def _record_failures(result: PollResult, failures: dict, message: str) -> None:
@@ -248,6 +305,7 @@ def handler(event, context):
         "channels": result.channels,
         "live": result.live,
         "samplesWritten": result.samples_written,
+        "repeated": result.repeated,
         "cuesSent": result.cues_sent,
         "snapshotsWritten": result.snapshots_written,
         "failures": len(result.failures),

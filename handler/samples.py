@@ -54,8 +54,8 @@ def write_samples(
 ) -> dict[str, Exception]:
     """Write samples in batches of 25; return the channels whose sample was not stored.
 
-    The key is the scheduled minute, so writing a sample again overwrites it instead of adding one.
-    With a pool, the batches are written concurrently.
+    The key is the scheduled minute, so a channel never gets two samples for one minute. With a
+    pool, the batches are written concurrently.
     """
     batches = [
         samples[start : start + WRITE_BATCH_SIZE]
@@ -119,17 +119,17 @@ def read_windows(
     now: float,
     deadline: Deadline,
     pool: Executor | None = None,
-) -> tuple[dict[str, list[int | None]], dict[str, Exception]]:
+) -> tuple[dict[str, list[Sample | None]], dict[str, Exception]]:
     """Read the samples of the given minutes by exact key, 100 keys per BatchGetItem call.
 
-    Returns each channel's counts in the order of minutes, None where no sample exists or the
+    Returns each channel's samples in the order of minutes, None where no sample exists or the
     sample has expired (TTL deletes lazily), and the channels whose window could not be read.
     """
     keys = [(arn, minute) for arn in channel_arns for minute in minutes]
     batches = [
         keys[start : start + READ_BATCH_SIZE] for start in range(0, len(keys), READ_BATCH_SIZE)
     ]
-    found: dict[tuple[str, int], int | None] = {}
+    found: dict[tuple[str, int], Sample] = {}
     failures: dict[str, Exception] = {}
 
     def read(batch):
@@ -141,11 +141,9 @@ def read_windows(
                 failures[arn] = error
             continue
         for item in items:
-            if _expired(item, now):
-                continue
-            key = (item[schema.PARTITION_KEY]["S"], int(item[schema.SORT_KEY]["N"]))
-            count = item.get(schema.VIEWER_COUNT)
-            found[key] = int(count["N"]) if count else None
+            if not _expired(item, now):
+                sample = from_item(item)
+                found[(sample.channel_arn, sample.minute_start)] = sample
 
     windows = {
         arn: [found.get((arn, minute)) for minute in minutes]
@@ -155,16 +153,32 @@ def read_windows(
     return windows, failures
 
 
+def from_item(item: dict) -> Sample:
+    count = item.get(schema.VIEWER_COUNT)
+    return Sample(
+        channel_arn=item[schema.PARTITION_KEY]["S"],
+        minute_start=int(item[schema.SORT_KEY]["N"]),
+        live=item.get(schema.LIVE, {}).get("BOOL", False),
+        viewer_count=int(count["N"]) if count else None,
+    )
+
+
 def _read_batch(client, table_name: str, batch: list, deadline: Deadline) -> list[dict]:
     pending = {
         "Keys": [
             {schema.PARTITION_KEY: {"S": arn}, schema.SORT_KEY: {"N": str(minute)}}
             for arn, minute in batch
         ],
-        # Read after write: the sample of this very minute was stored moments ago.
+        # A sample stored by an invocation moments ago must be seen, so that a repeat keeps it.
         "ConsistentRead": True,
         "ProjectionExpression": ", ".join(
-            [schema.PARTITION_KEY, schema.SORT_KEY, schema.VIEWER_COUNT, schema.TTL_ATTRIBUTE]
+            [
+                schema.PARTITION_KEY,
+                schema.SORT_KEY,
+                schema.LIVE,
+                schema.VIEWER_COUNT,
+                schema.TTL_ATTRIBUTE,
+            ]
         ),
     }
     items: list[dict] = []

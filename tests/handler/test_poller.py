@@ -275,21 +275,24 @@ def test_list_streams_failure_fails_region(clients, dynamodb, table_name):
     assert stored_items(dynamodb, table_name) == []
 
 
-def test_same_minute_twice_overwrites(clients, dynamodb, table_name):
+def test_same_minute_twice_keeps_first(clients, dynamodb, table_name):
     arn = channel_arn(1)
     stubber = clients.stubber()
     expect_live(stubber, arn, 10)
     expect_metadata(stubber, arn, build_payload(MINUTE, [None] * 4 + [10]))
     expect_live(stubber, arn, 12)
-    expect_metadata(stubber, arn, build_payload(MINUTE, [None] * 4 + [12]))
+    expect_metadata(stubber, arn, build_payload(MINUTE, [None] * 4 + [10]))
     settings = settings_for(table_name, [arn])
 
-    run_poll(settings, clients)
-    run_poll(settings, clients)
+    first = run_poll(settings, clients)
+    second = run_poll(settings, clients)
 
     items = stored_items(dynamodb, table_name)
     assert len(items) == 1
-    assert items[0][schema.VIEWER_COUNT] == {"N": "12"}
+    assert items[0][schema.VIEWER_COUNT] == {"N": "10"}
+    assert first.samples_written == 1
+    assert second.samples_written == 0
+    assert second.repeated == 1
 
 
 def test_missed_minute_is_null(clients, dynamodb, table_name):
@@ -465,3 +468,21 @@ def test_no_snapshot_for_offline_channel(clients, table_name):
         s3_stubber.assert_no_pending_responses()
 
     assert result.snapshots_written == 0
+
+
+def test_offline_before_metadata_stored_offline(clients, dynamodb, table_name):
+    arn = channel_arn(1)
+    stubber = clients.stubber()
+    expect_live(stubber, arn, 6)
+    stubber.add_client_error(
+        "put_metadata", service_error_code="ChannelNotBroadcasting", http_status_code=404
+    )
+
+    result = run_poll(settings_for(table_name, [arn]), clients)
+
+    item = stored_items(dynamodb, table_name)[0]
+    assert result.failures == {}
+    assert result.cues_sent == 0
+    assert result.live == 0
+    assert item[schema.LIVE] == {"BOOL": False}
+    assert item[schema.VIEWER_COUNT] == {"N": "6"}
