@@ -105,21 +105,23 @@ def poll(
     }
     senders = _limiters(settings.channel_arns, PUT_METADATA_ACCOUNT_RATE)
 
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        readings = _read_channels(settings, clients, limiters, deadline, pool, result)
-
-        # The stored window comes first: a repeated delivery of this minute finds the sample the
-        # first delivery wrote, keeps it and sends the same window, so each minute has one sample.
+    with ThreadPoolExecutor(max_workers=workers) as pool, ThreadPoolExecutor(1) as background:
+        # The stored windows are read while IVS is read, since neither needs the other. They come
+        # before any write: a repeated delivery of this minute finds the sample the first delivery
+        # wrote, keeps it and sends the same window, so each minute has one sample.
         minutes = window_minutes(minute, settings.window_minutes)
-        stored, read_failures = read_windows(
+        stored_future = background.submit(
+            read_windows,
             clients.dynamodb,
             settings.table_name,
-            [reading.channel_arn for reading in readings],
+            list(settings.channel_arns),
             minutes,
             now(),
             deadline,
             pool,
         )
+        readings = _read_channels(settings, clients, limiters, deadline, pool, result)
+        stored, read_failures = stored_future.result()
         _record_failures(
             result, read_failures, "reading stored samples failed; nothing stored or sent"
         )

@@ -1,6 +1,5 @@
 """Bounded retries and client-side pacing, both held to the deadline of one poll."""
 
-import collections
 import logging
 import random
 import threading
@@ -91,30 +90,27 @@ def call_with_retry(operation, deadline: Deadline, *, max_attempts: int = 6, sle
 
 
 class RateLimiter:
-    """Let at most `rate` calls start in any window of `period` seconds, across threads.
+    """Space call starts evenly so that at most `rate` start in any window of `period` seconds.
 
     IVS enforces its request quotas per second; pacing on the client side keeps a healthy poll
-    from being throttled at all. The margin absorbs the gap between sending and arrival.
+    from being throttled at all. Even spacing, rather than bursts of `rate` calls, leaves room for
+    requests that arrive later or earlier than they were sent, and the margin adds more.
     """
 
     def __init__(self, rate: int, period: float = 1.0, margin: float = 0.05, clock=time.monotonic):
-        self._rate = rate
-        self._span = period + margin
+        self.interval = period * (1 + margin) / rate
         self._clock = clock
-        self._starts: collections.deque[float] = collections.deque()
+        self._next_start = float("-inf")
         self._lock = threading.Lock()
 
-    def acquire(self, deadline: Deadline) -> None:
-        """Block until a call may start, raising DeadlineExceededError if that is too late."""
-        while True:
-            with self._lock:
-                now = self._clock()
-                while self._starts and now - self._starts[0] >= self._span:
-                    self._starts.popleft()
-                if len(self._starts) < self._rate:
-                    self._starts.append(now)
-                    return
-                wait = self._span - (now - self._starts[0])
+    def acquire(self, deadline: Deadline, sleep=time.sleep) -> None:
+        """Block until this call's slot, raising DeadlineExceededError if that is too late."""
+        with self._lock:
+            now = self._clock()
+            start = max(now, self._next_start)
+            wait = start - now
             if wait >= deadline.remaining():
                 raise DeadlineExceededError("no request slot left before the poll deadline")
-            time.sleep(wait)
+            self._next_start = start + self.interval
+        if wait > 0:
+            sleep(wait)
