@@ -12,7 +12,8 @@ from .arns import region_of
 CLIENT_CONFIG = Config(
     connect_timeout=2,
     read_timeout=5,
-    retries={"max_attempts": 1, "mode": "standard"},
+    # total_max_attempts counts the first request; max_attempts=1 would still allow one retry.
+    retries={"total_max_attempts": 1, "mode": "standard"},
     max_pool_connections=16,
 )
 

@@ -109,6 +109,8 @@ def poll(
         # The stored windows are read while IVS is read, since neither needs the other. They come
         # before any write: a repeated delivery of this minute finds the sample the first delivery
         # wrote, keeps it and sends the same window, so each minute has one sample.
+        # NOTE: read-then-write is not atomic, so two deliveries running at the same moment can
+        # still disagree; the stack gives the function a reserved concurrency of 1 against that.
         minutes = window_minutes(minute, settings.window_minutes)
         stored_future = background.submit(
             read_windows,

@@ -76,6 +76,8 @@ def call_with_retry(operation, deadline: Deadline, *, max_attempts: int = 6, sle
     The last error is raised when the attempts or the time run out; other errors at once.
     """
     for attempt in range(max_attempts):
+        if deadline.expired():
+            raise DeadlineExceededError("the poll deadline passed before the request was sent")
         try:
             return operation()
         except Exception as error:

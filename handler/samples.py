@@ -28,6 +28,10 @@ class Sample:
 class UnprocessedError(Exception):
     """DynamoDB still returned unprocessed items or keys when the poll ran out of time."""
 
+    def __init__(self, message: str, channel_arns: set[str]):
+        super().__init__(message)
+        self.channel_arns = channel_arns
+
 
 def to_item(sample: Sample, retention_days: int) -> dict:
     """Build the DynamoDB item of a sample; the TTL attribute is left out for retention 0."""
@@ -68,8 +72,12 @@ def write_samples(
 
     failures: dict[str, Exception] = {}
     for batch, error, _ in _run_batches(write, batches, pool):
-        if error is not None:
-            for sample in batch:
+        if error is None:
+            continue
+        # Items DynamoDB processed before the deadline are stored; only the rest failed.
+        failed = getattr(error, "channel_arns", None)
+        for sample in batch:
+            if failed is None or sample.channel_arn in failed:
                 failures[sample.channel_arn] = error
     return failures
 
@@ -105,7 +113,12 @@ def _write_batch(client, table_name: str, requests: list[dict], deadline: Deadli
 
         delay = backoff_delay(attempt)
         if delay >= deadline.remaining():
-            raise UnprocessedError(f"{len(pending)} samples still unprocessed at the deadline")
+            channels = {
+                request["PutRequest"]["Item"][schema.PARTITION_KEY]["S"] for request in pending
+            }
+            raise UnprocessedError(
+                f"{len(pending)} samples still unprocessed at the deadline", channels
+            )
         logger.info("retrying unprocessed samples", extra={"unprocessed": len(pending)})
         time.sleep(delay)
         attempt += 1
@@ -193,7 +206,10 @@ def _read_batch(client, table_name: str, batch: list, deadline: Deadline) -> lis
 
         delay = backoff_delay(attempt)
         if delay >= deadline.remaining():
-            raise UnprocessedError(f"{len(pending['Keys'])} keys still unprocessed at the deadline")
+            channels = {key[schema.PARTITION_KEY]["S"] for key in pending["Keys"]}
+            raise UnprocessedError(
+                f"{len(pending['Keys'])} keys still unprocessed at the deadline", channels
+            )
         logger.info("retrying unprocessed keys", extra={"unprocessed": len(pending["Keys"])})
         time.sleep(delay)
         attempt += 1

@@ -172,6 +172,11 @@ class Poller(pulumi.ComponentResource):
             role=self.role.arn,
             timeout=TIMEOUT_SECONDS,
             memory_size=MEMORY_MB,
+            # One poll at a time: EventBridge and Lambda deliver at least once, and a duplicate
+            # running alongside the first could store a different count for the same minute.
+            # A throttled duplicate waits, within its 60 s event age, and then keeps the first
+            # sample of its minute.
+            reserved_concurrent_executions=1,
             logging_config=aws.lambda_.FunctionLoggingConfigArgs(
                 log_format="JSON",
                 log_group=self.log_group.name,

@@ -128,6 +128,12 @@ def test_function_configuration(prod):
     assert function["loggingConfig"]["logFormat"] == "JSON"
 
 
+def test_one_poll_at_a_time(prod):
+    function = prod.one("aws:lambda/function:Function").inputs
+
+    assert function["reservedConcurrentExecutions"] == 1
+
+
 def test_function_environment(prod):
     variables = prod.one("aws:lambda/function:Function").inputs["environment"]["variables"]
 
