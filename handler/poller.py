@@ -39,6 +39,9 @@ STALE_AFTER_SECONDS = 90
 # Time kept back from the function timeout to log the summary and return.
 DEADLINE_MARGIN_SECONDS = 3.0
 DEFAULT_DEADLINE_SECONDS = 50.0
+# Share of the poll's time that reading IVS may use, so that retries on one slow channel leave
+# time to store and send the others.
+READ_SHARE = 0.5
 
 
 class PollFailedError(Exception):
@@ -122,7 +125,8 @@ def poll(
             deadline,
             pool,
         )
-        readings = _read_channels(settings, clients, limiters, deadline, pool, result)
+        read_deadline = deadline.share(READ_SHARE)
+        readings = _read_channels(settings, clients, limiters, read_deadline, pool, result)
         stored, read_failures = stored_future.result()
         _record_failures(
             result, read_failures, "reading stored samples failed; nothing stored or sent"
@@ -234,7 +238,9 @@ def _read_channels(settings, clients, limiters, deadline, pool, result) -> list[
 
 
 def _read_failure_message(error: Exception) -> str:
-    code = getattr(error, "response", {}).get("Error", {}).get("Code")
+    # Network errors of botocore carry response=None, so a missing response counts as empty.
+    response = getattr(error, "response", None) or {}
+    code = response.get("Error", {}).get("Code")
     if code == "ResourceNotFoundException":
         return "channel not found; remove its ARN from channelArn or channelArns and run pulumi up"
     if code == "AccessDeniedException":

@@ -53,6 +53,10 @@ class Deadline:
     def expired(self) -> bool:
         return self.remaining() <= 0.0
 
+    def share(self, fraction: float) -> "Deadline":
+        """Return an earlier deadline after `fraction` of the time that remains."""
+        return Deadline(self.remaining() * fraction, self._clock)
+
 
 def is_retryable(error: Exception) -> bool:
     """Tell whether an AWS call that raised error may succeed if sent again."""

@@ -1,8 +1,8 @@
 """Serve the player page on 127.0.0.1 the way the hosted stack does, for the offline run and tests.
 
-Paths: the files of player/, `/config.json` generated for the local stream, `/ivs-player/` with
-the locally bundled IVS Player Web SDK (the page would otherwise load it from its CDN), and
-`/snapshots/<channel id>.json` with the latest payload of a channel, as the poller writes to S3.
+It serves the files of player/ and `/config.json`, generated for the local stream. `/ivs-player/`
+has the locally bundled IVS Player Web SDK, which the page would otherwise load from its CDN.
+`/snapshots/<channel id>.json` has the latest payload of a channel, as the poller writes to S3.
 """
 
 import json

@@ -172,6 +172,7 @@ def poll_loop(args, arns, stop: threading.Event) -> None:
 def main(argv=None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
     logging.getLogger("ivs_viewer_count").setLevel(logging.WARNING)
+    logging.getLogger("botocore").setLevel(logging.WARNING)
     args = parse_args(argv)
 
     missing = missing_prerequisites()

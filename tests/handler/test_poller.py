@@ -407,8 +407,10 @@ def test_unreachable_dynamodb_sends_nothing(clients, table_name):
         config=boto3.session.Config(connect_timeout=0.2, retries={"max_attempts": 1}),
     )
 
+    # Two workers: the window read retries against the closed port on one while GetStream runs
+    # on the other, so the stubbed GetStream is consumed in a known way.
     result = poll(
-        settings_for(table_name, [arn]), clients, MINUTE, Deadline(1), lambda: MINUTE, workers=1
+        settings_for(table_name, [arn]), clients, MINUTE, Deadline(2), lambda: MINUTE, workers=2
     )
 
     assert list(result.failures) == [arn]
