@@ -44,15 +44,22 @@ def content_type(path: Path) -> str:
     )
 
 
-def page_config(playback_url: str, channel_arn: str) -> str:
-    """Build config.json: what the page plays and where the late-joiner snapshot is."""
-    return json.dumps({"playbackUrl": playback_url, "snapshotUrl": snapshot_key(channel_arn)})
+def page_config(playback_urls: dict[str, str], channel_arn: str) -> str:
+    """Build config.json: what the page plays and where each stream's late-joiner snapshot is."""
+    return json.dumps(
+        {
+            "playbackUrl": playback_urls[channel_arn],
+            "snapshotUrl": snapshot_key(channel_arn),
+            # For ?playbackUrl= with another channel of the stack.
+            "snapshots": {url: snapshot_key(arn) for arn, url in playback_urls.items()},
+        }
+    )
 
 
 class PlayerSite(pulumi.ComponentResource):
     """The page at an HTTPS CloudFront URL; the bucket also contains the poller's snapshots."""
 
-    def __init__(self, name, *, playback_url, channel_arn, opts=None):
+    def __init__(self, name, *, playback_urls, channel_arn, opts=None):
         super().__init__("ivs-viewer-count:index:PlayerSite", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
 
@@ -85,7 +92,7 @@ class PlayerSite(pulumi.ComponentResource):
         )
         self.distribution = self._distribution(name, access_control, child)
         self._bucket_policy(name, child)
-        self._upload(name, playback_url, channel_arn, child)
+        self._upload(name, playback_urls, channel_arn, child)
 
         self.url = self.distribution.domain_name.apply(lambda domain: f"https://{domain}/")
         self.register_outputs({"url": self.url, "bucket": self.bucket.bucket})
@@ -152,7 +159,7 @@ class PlayerSite(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, depends_on=[self.public_access]),
         )
 
-    def _upload(self, name, playback_url, channel_arn, child) -> None:
+    def _upload(self, name, playback_urls, channel_arn, child) -> None:
         for path in page_files():
             key = path.relative_to(PLAYER_DIR).as_posix()
             aws.s3.BucketObjectv2(
@@ -169,7 +176,7 @@ class PlayerSite(pulumi.ComponentResource):
             f"{name}-config.json",
             bucket=self.bucket.id,
             key="config.json",
-            content=pulumi.Output.all(playback_url, channel_arn).apply(
+            content=pulumi.Output.all(playback_urls, channel_arn).apply(
                 lambda values: page_config(*values)
             ),
             content_type="application/json",

@@ -27,7 +27,7 @@ class ViewerCount(pulumi.ComponentResource):
         if settings.host_player:
             self.site = PlayerSite(
                 f"{name}-player",
-                playback_url=self._first_playback_url(),
+                playback_urls=self.channels.playback_urls,
                 channel_arn=self.channels.arns[0],
                 opts=pulumi.ResourceOptions(parent=self),
             )

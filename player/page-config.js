@@ -4,6 +4,7 @@
 // config.json, next to index.html:
 //   {"playbackUrl": "https://.../channel.m3u8",
 //    "snapshotUrl": "snapshot/xyz.json",                 optional
+//    "snapshots": {"<playback URL>": "snapshots/<id>.json", ...}   optional, for ?playbackUrl=
 //    "sdk": {"script": "...", "wasmWorker": "...", "wasmBinary": "..."}}   optional
 // Relative URLs are resolved against the address of config.json. A `playbackUrl` query parameter
 // in the page address overrides the one in config.json.
@@ -77,7 +78,22 @@ export function resolveSettings(config, configUrl, search) {
     return fail(playback.error);
   }
   settings.playbackUrl = playback.url;
+
+  // A snapshot belongs to one channel. When the address plays another stream than config.json,
+  // the snapshot comes from that stream's entry in `snapshots`, or there is none.
+  const configPlayback = validatePlaybackUrl(source.playbackUrl);
+  if (!configPlayback.ok || configPlayback.url !== playback.url) {
+    settings.snapshotUrl = snapshotFor(source.snapshots, playback.url, configUrl);
+  }
   return settings;
+}
+
+function snapshotFor(snapshots, playbackUrl, configUrl) {
+  if (!isPlainObject(snapshots) || !Object.hasOwn(snapshots, playbackUrl)) {
+    return null;
+  }
+  const result = resolveOptionalUrl(snapshots[playbackUrl], configUrl, "snapshots");
+  return result.error ? null : result.url;
 }
 
 function resolvePlaybackUrl(configValue, search) {

@@ -95,6 +95,10 @@ def test_config_json_names_stream_and_snapshot(hosted):
 
     assert config["playbackUrl"] == hosted.outputs["playbackUrl"]
     assert config["snapshotUrl"] == "snapshots/AbCdEfGh1234.json"
+    assert config["snapshots"] == {
+        hosted.outputs["playbackUrls"][ARN]: "snapshots/AbCdEfGh1234.json",
+        hosted.outputs["playbackUrls"][EU_ARN]: "snapshots/ZyXwVuTs9876.json",
+    }
 
 
 def test_player_url_output(hosted):

@@ -145,6 +145,37 @@ describe("resolveSettings", () => {
     assert.equal(settings.snapshotUrl, "http://127.0.0.1:8000/player/snapshot/xyz.json");
   });
 
+  test("snapshot dropped for another stream", () => {
+    const config = { playbackUrl: PLAYBACK_URL, snapshotUrl: "snapshots/a.json" };
+    const other = "https://example.invalid/api/video/v1/other.m3u8";
+    const settings = resolveSettings(config, CONFIG_URL, `?playbackUrl=${other}`);
+    assert.equal(settings.playbackUrl, other);
+    assert.equal(settings.snapshotUrl, null);
+  });
+
+  test("snapshot of another stream from map", () => {
+    const other = "https://example.invalid/api/video/v1/other.m3u8";
+    const config = {
+      playbackUrl: PLAYBACK_URL,
+      snapshotUrl: "snapshots/a.json",
+      snapshots: { [PLAYBACK_URL]: "snapshots/a.json", [other]: "snapshots/b.json" },
+    };
+    const settings = resolveSettings(config, CONFIG_URL, `?playbackUrl=${other}`);
+    assert.equal(settings.snapshotUrl, "http://127.0.0.1:8000/player/snapshots/b.json");
+  });
+
+  test("snapshot map ignores inherited keys", () => {
+    const config = { playbackUrl: PLAYBACK_URL, snapshots: {} };
+    const settings = resolveSettings(config, CONFIG_URL, "?playbackUrl=https://x.invalid/toString.m3u8");
+    assert.equal(settings.snapshotUrl, null);
+  });
+
+  test("same stream in address keeps snapshot", () => {
+    const config = { playbackUrl: PLAYBACK_URL, snapshotUrl: "snapshots/a.json" };
+    const settings = resolveSettings(config, CONFIG_URL, `?playbackUrl=${PLAYBACK_URL}`);
+    assert.equal(settings.snapshotUrl, "http://127.0.0.1:8000/player/snapshots/a.json");
+  });
+
   test("snapshot kept despite playback error", () => {
     const config = { snapshotUrl: "snapshot/xyz.json" };
     const settings = resolveSettings(config, CONFIG_URL, "?playbackUrl=bad");
