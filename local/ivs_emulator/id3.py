@@ -35,7 +35,11 @@ def decode_syncsafe(data: bytes) -> int:
 
 
 def build_txxx_tag(value: str, description: str = "") -> bytes:
-    """Return an ID3v2.4 tag with one TXXX frame whose UTF-8 value is `value`."""
+    """Return an ID3v2.4 tag with one TXXX frame whose UTF-8 value is `value`.
+
+    The value gets no terminating NUL, so the player's cue text is exactly the value. A value that
+    itself ends in NUL reads back without that NUL, since readers drop an optional terminator.
+    """
     body = bytes([UTF8_ENCODING]) + description.encode("utf-8") + b"\x00" + value.encode("utf-8")
     frame = b"TXXX" + encode_syncsafe(len(body)) + b"\x00\x00" + body
     return TAG_ID + VERSION + b"\x00" + encode_syncsafe(len(frame)) + frame

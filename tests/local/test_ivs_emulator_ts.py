@@ -49,7 +49,9 @@ def test_timestamp_wraps_at_33_bits():
     assert decode_timestamp(ts.encode_timestamp(0b0010, (1 << 33) + 5)) == 5
 
 
-@given(st.text(min_size=1, max_size=400))
+# A value that ends in NUL cannot round-trip: ID3v2.4 lets a NUL terminate the value, so the
+# parser drops one. PutMetadata payloads here are JSON, which never ends in NUL.
+@given(st.text(min_size=1, max_size=400).filter(lambda text: not text.endswith("\x00")))
 def test_txxx_tag_round_trip(value):
     tag = id3.build_txxx_tag(value)
 
