@@ -100,10 +100,12 @@ class RateLimiter:
 
     IVS enforces its request quotas per second; pacing on the client side keeps a healthy poll
     from being throttled at all. Even spacing, rather than bursts of `rate` calls, leaves room for
-    requests that arrive later or earlier than they were sent, and the margin adds more.
+    requests that arrive later or earlier than they were sent. The margin covers a spread of
+    arrival delays of up to a tenth of the period: with 5%, a loaded 2-core test machine drew
+    a few 429s from the IVS emulator on 500 PutMetadata calls.
     """
 
-    def __init__(self, rate: int, period: float = 1.0, margin: float = 0.05, clock=time.monotonic):
+    def __init__(self, rate: int, period: float = 1.0, margin: float = 0.1, clock=time.monotonic):
         self.interval = period * (1 + margin) / rate
         self._clock = clock
         self._next_start = float("-inf")
