@@ -31,8 +31,9 @@ logger.setLevel(os.environ.get("AWS_LAMBDA_LOG_LEVEL", "INFO"))
 GET_STREAM_RATE = 5
 LIST_STREAMS_RATE = 5
 PUT_METADATA_ACCOUNT_RATE = 155
-# Enough calls in flight to reach 155 PutMetadata calls/s at about 100 ms per call.
-MAX_WORKERS = 16
+# Enough calls in flight per region to reach 155 PutMetadata calls/s at about 100 ms per call.
+WORKERS_PER_REGION = 16
+MAX_WORKERS = 64
 # A window sent more than this long after its minute began would be shown as current while it
 # is not, so a late invocation stores its sample and sends nothing.
 STALE_AFTER_SECONDS = 90
@@ -62,30 +63,51 @@ class PollResult:
     failures: dict[str, str] = field(default_factory=dict)
 
 
+# A scheduled time further from now than this is not the schedule's: Scheduler and Lambda drop
+# events older than 60 s, so such an event was invoked by hand (the Lambda console's sample
+# scheduled event says 1970), and it samples the current minute instead.
+MAX_EVENT_AGE_SECONDS = 15 * 60
+MAX_EVENT_LEAD_SECONDS = 120
+
+
 def scheduled_minute(event, now: float) -> int:
-    """Return the Unix second at the start of the scheduled minute the event stands for.
+    """Return the Unix second at the start of the scheduled minute the event is for.
 
     The schedule passes its scheduled time as `scheduledTime`; an EventBridge rule event has
-    `time`. A missing or malformed value falls back to the current minute, with a warning.
+    `time`. A missing or malformed value, or one far from now, falls back to the current minute,
+    with a warning.
     """
     raw = None
     if isinstance(event, dict):
         raw = event.get("scheduledTime") or event.get("time")
-    if isinstance(raw, str):
-        try:
-            parsed = datetime.fromisoformat(raw.replace("Z", "+00:00"))
-            if parsed.tzinfo is None:
-                parsed = parsed.replace(tzinfo=UTC)
-            return _minute_floor(parsed.timestamp())
-        except ValueError:
-            pass
+
+    parsed = _parse_time(raw)
+    if parsed is not None and -MAX_EVENT_LEAD_SECONDS <= now - parsed <= MAX_EVENT_AGE_SECONDS:
+        return _minute_floor(parsed)
 
     fallback = _minute_floor(now)
+    reason = "no valid scheduled time" if parsed is None else "a scheduled time far from now"
     logger.warning(
-        "event has no valid scheduled time; sampling the current minute",
+        f"event has {reason}; sampling the current minute",
         extra={"scheduledTime": raw, "minute": fallback},
     )
     return fallback
+
+
+def _parse_time(raw) -> float | None:
+    """Return the Unix time of an ISO 8601 date and time with seconds, or None."""
+    if not isinstance(raw, str) or "T" not in raw:
+        return None
+    try:
+        parsed = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    try:
+        return parsed.timestamp()
+    except (OverflowError, ValueError, OSError):
+        return None
 
 
 def _minute_floor(seconds: float) -> int:
@@ -98,10 +120,16 @@ def poll(
     minute: int,
     deadline: Deadline,
     now=time.time,
-    workers: int = MAX_WORKERS,
+    workers: int | None = None,
 ) -> PollResult:
-    """Run one poll for the scheduled minute and return what it did."""
+    """Run one poll for the scheduled minute and return what it did.
+
+    Each region has its own quotas, so the thread pool grows with the number of regions.
+    """
     result = PollResult(minute=minute, channels=len(settings.channel_arns))
+    if workers is None:
+        regions = {region_of(arn) for arn in settings.channel_arns}
+        workers = min(MAX_WORKERS, WORKERS_PER_REGION * max(1, len(regions)))
     limiters = {
         "GetStream": _limiters(settings.channel_arns, GET_STREAM_RATE),
         "ListStreams": _limiters(settings.channel_arns, LIST_STREAMS_RATE),

@@ -7,7 +7,7 @@ import pulumi
 import pulumi_aws as aws
 
 from handler import environment
-from handler.snapshots import snapshot_key
+from handler.snapshots import SNAPSHOT_PREFIX, snapshot_key
 
 HANDLER_DIR = Path(__file__).resolve().parent.parent / "handler"
 # Lambda imports handler/poller.py from the root of the zip and calls its `handler` function.
@@ -59,10 +59,36 @@ def assume_role_policy(service: str, account_id=None) -> pulumi.Output[str]:
     )
 
 
+# IAM allows 10,240 characters for all inline policies of a role together. Up to this many
+# channels, the policy names every channel ARN and snapshot key (about 150 characters each).
+EXACT_RESOURCE_LIMIT = 40
+
+
+def channel_resources(channels: list[str]) -> list[str]:
+    """Return the channel ARNs, or above EXACT_RESOURCE_LIMIT one pattern per region and account.
+
+    A pattern such as arn:aws:ivs:us-west-2:123456789012:channel/* also covers channels of that
+    account the stack does not serve, which is the price of fitting IAM's size limit.
+    """
+    if len(channels) <= EXACT_RESOURCE_LIMIT:
+        return sorted(channels)
+    return sorted({arn.rsplit("/", 1)[0] + "/*" for arn in channels})
+
+
+def snapshot_resources(bucket: str, channels: list[str]) -> list[str]:
+    if len(channels) <= EXACT_RESOURCE_LIMIT:
+        return sorted(f"{bucket}/{snapshot_key(arn)}" for arn in channels)
+    return [f"{bucket}/{SNAPSHOT_PREFIX}*"]
+
+
 def poller_policy(
     channel_arns, table_arn, log_group_arn, bucket_arn=None, lists_streams=False
 ) -> pulumi.Output[str]:
-    """Build the poller's policy: each statement names the exact ARNs it needs."""
+    """Build the poller's policy: each statement names the exact ARNs it needs.
+
+    Stacks of more than EXACT_RESOURCE_LIMIT channels get per-region patterns instead, so that
+    the policy stays within IAM's size limit.
+    """
 
     def document(values):
         channels, table, log_group, bucket = values
@@ -71,7 +97,7 @@ def poller_policy(
                 "Sid": "ReadAndAnnotateChannels",
                 "Effect": "Allow",
                 "Action": ["ivs:GetStream", "ivs:PutMetadata"],
-                "Resource": sorted(channels),
+                "Resource": channel_resources(channels),
             },
             {
                 "Sid": "StoreSamples",
@@ -103,10 +129,10 @@ def poller_policy(
                     "Sid": "WriteSnapshots",
                     "Effect": "Allow",
                     "Action": "s3:PutObject",
-                    "Resource": sorted(f"{bucket}/{snapshot_key(arn)}" for arn in channels),
+                    "Resource": snapshot_resources(bucket, channels),
                 }
             )
-        return json.dumps({"Version": "2012-10-17", "Statement": statements})
+        return json.dumps({"Version": "2012-10-17", "Statement": statements}, separators=(",", ":"))
 
     return pulumi.Output.all(
         pulumi.Output.all(*channel_arns), table_arn, log_group_arn, bucket_arn

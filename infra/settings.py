@@ -166,18 +166,21 @@ def _channel_arns(raw) -> tuple[str, ...]:
             f"Example: [{EXAMPLE_ARN!r}]"
         )
 
-    for region, count in sorted(channels_per_region(arns).items()):
-        floor = quota_floor_seconds(count)
-        if floor > IVS_SECONDS_PER_POLL:
-            reads, puts = ivs_calls(count)
-            raise SettingsError(
-                f"channelArns has {count} channels in {region}, more than one poll can serve: "
-                f"{reads} ListStreams calls at {READ_RATE}/s and {puts} PutMetadata calls at "
-                f"{PUT_METADATA_RATE}/s (IVS quotas per account and region) take at least "
-                f"{floor:.1f} s, over the {IVS_SECONDS_PER_POLL} s a poll may spend on IVS. "
-                f"Split the channels across stacks of at most {max_channels_per_region()} per "
-                "region."
-            )
+    # Each region has its own quotas, but one function serves every region, so the stack as a
+    # whole stays within the budget of one region's quotas as well.
+    floor = quota_floor_seconds(len(arns))
+    if floor > IVS_SECONDS_PER_POLL:
+        reads, puts = ivs_calls(len(arns))
+        regions = ", ".join(
+            f"{count} in {region}" for region, count in sorted(channels_per_region(arns).items())
+        )
+        raise SettingsError(
+            f"channelArns has {len(arns)} channels ({regions}), more than one poll can serve: "
+            f"{reads} ListStreams calls at {READ_RATE}/s and {puts} PutMetadata calls at "
+            f"{PUT_METADATA_RATE}/s (IVS quotas per account and region) take at least "
+            f"{floor:.1f} s, over the {IVS_SECONDS_PER_POLL} s a poll may spend on IVS. "
+            f"Split the channels across stacks of at most {max_channels_per_region()}."
+        )
     return arns
 
 

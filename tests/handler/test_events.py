@@ -26,7 +26,48 @@ def test_scheduled_time_mid_minute_floors():
     assert minute == 1_764_860_400
 
 
-@pytest.mark.parametrize("event", [{}, None, {"scheduledTime": "yesterday"}, {"time": 12}, []])
+def test_late_scheduled_time_kept():
+    minute = scheduled_minute({"scheduledTime": "2025-12-04T14:50:00Z"}, NOW)
+
+    assert minute == 1_764_860_400 - 600
+
+
+def test_offset_scheduled_time_converted():
+    minute = scheduled_minute({"scheduledTime": "2025-12-04T16:00:10+01:00"}, NOW)
+
+    assert minute == 1_764_860_400
+
+
+@pytest.mark.parametrize(
+    "event",
+    [
+        {"scheduledTime": "2025-12-04T15:10:00Z"},
+        {"scheduledTime": "9999-12-31T23:59:00Z"},
+        {"time": "1970-01-01T00:00:00Z"},
+        {"scheduledTime": "0001-01-01T00:00:00Z"},
+        {"scheduledTime": "2025-12-04T13:00:00Z"},
+    ],
+)
+def test_far_scheduled_time_uses_current_minute(event, caplog):
+    minute = scheduled_minute(event, NOW)
+
+    assert minute == 1_764_860_400
+    assert "far from now" in caplog.text
+
+
+@pytest.mark.parametrize(
+    "event",
+    [
+        {},
+        None,
+        {"scheduledTime": "yesterday"},
+        {"time": 12},
+        [],
+        "2025-12-04T15:00:00Z",
+        {"scheduledTime": "2025-12-04"},
+        {"scheduledTime": ["2025-12-04T15:00:00Z"]},
+    ],
+)
 def test_missing_time_uses_current_minute(event, caplog):
     minute = scheduled_minute(event, NOW)
 

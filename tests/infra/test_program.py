@@ -6,7 +6,7 @@ import json
 import pytest
 
 from handler import environment, schema
-from infra.poller import HANDLER, TIMEOUT_SECONDS
+from infra.poller import EXACT_RESOURCE_LIMIT, HANDLER, TIMEOUT_SECONDS
 from infra.settings import SettingsError
 
 from .conftest import REPO_ROOT, stack_config
@@ -14,6 +14,8 @@ from .conftest import REPO_ROOT, stack_config
 ARN = "arn:aws:ivs:us-west-2:123456789012:channel/AbCdEfGh1234"
 EU_ARN = "arn:aws:ivs:eu-west-1:123456789012:channel/ZyXwVuTs9876"
 LOWEST_TIMEOUT_PERIOD = 60
+# Characters, whitespace excluded, of all inline policies of one IAM role (IAM quotas).
+IAM_INLINE_POLICY_LIMIT = 10_240
 
 
 @pytest.fixture
@@ -248,6 +250,50 @@ def test_list_streams_allowed_for_many_channels(run):
     stack = run({"ivs-viewer-count:channelArns": json.dumps(arns)})
 
     assert "ivs:ListStreams" in poller_actions(stack)
+
+
+def arns_in_regions(count, regions=("us-west-2",)):
+    return [
+        f"arn:aws:ivs:{regions[index % len(regions)]}:123456789012:channel/c{index:011d}"
+        for index in range(count)
+    ]
+
+
+@pytest.mark.parametrize("count", [1, EXACT_RESOURCE_LIMIT, EXACT_RESOURCE_LIMIT + 1, 4712])
+def test_policy_fits_iam_limit(run, count):
+    stack = run({"ivs-viewer-count:channelArns": json.dumps(arns_in_regions(count))})
+    sizes = {
+        policy.name: len(policy.inputs["policy"].replace(" ", ""))
+        for policy in stack.of_type("aws:iam/rolePolicy:RolePolicy")
+    }
+
+    assert sizes["viewer-count-poller-policy"] < IAM_INLINE_POLICY_LIMIT
+
+
+def test_policy_exact_up_to_limit(run):
+    arns = arns_in_regions(EXACT_RESOURCE_LIMIT)
+    stack = run({"ivs-viewer-count:channelArns": json.dumps(arns)})
+    statements = dict(policy_documents(stack))["viewer-count-poller-policy"]["Statement"]
+    by_sid = {statement["Sid"]: statement for statement in statements}
+
+    assert by_sid["ReadAndAnnotateChannels"]["Resource"] == sorted(arns)
+    assert len(by_sid["WriteSnapshots"]["Resource"]) == EXACT_RESOURCE_LIMIT
+
+
+def test_policy_patterns_above_limit(run):
+    arns = arns_in_regions(EXACT_RESOURCE_LIMIT + 1, ("us-west-2", "eu-west-1"))
+    stack = run({"ivs-viewer-count:channelArns": json.dumps(arns)})
+    statements = dict(policy_documents(stack))["viewer-count-poller-policy"]["Statement"]
+    by_sid = {statement["Sid"]: statement for statement in statements}
+    bucket = stack.one("aws:s3/bucket:Bucket")
+
+    assert by_sid["ReadAndAnnotateChannels"]["Resource"] == [
+        "arn:aws:ivs:eu-west-1:123456789012:channel/*",
+        "arn:aws:ivs:us-west-2:123456789012:channel/*",
+    ]
+    assert by_sid["WriteSnapshots"]["Resource"] == [
+        f"arn:aws:s3:::{bucket.name}-0a1b2c/snapshots/*"
+    ]
 
 
 def test_policy_names_exact_table(prod):

@@ -116,8 +116,20 @@ def test_too_many_channels_in_region_rejected():
     with pytest.raises(SettingsError) as raised:
         settings(channelArns=json.dumps(arns))
 
-    assert f"{len(arns)} channels in us-west-2" in str(raised.value)
-    assert f"at most {max_channels_per_region()} per region" in str(raised.value)
+    assert f"{len(arns)} channels ({len(arns)} in us-west-2)" in str(raised.value)
+    assert "PutMetadata calls at 155/s" in str(raised.value)
+    assert f"at most {max_channels_per_region()}." in str(raised.value)
+
+
+def test_too_many_channels_across_regions_rejected():
+    half = max_channels_per_region() // 2 + 1
+    arns = arns_in_region(half) + arns_in_region(half, "eu-west-1")
+
+    with pytest.raises(SettingsError) as raised:
+        settings(channelArns=json.dumps(arns))
+
+    assert f"{2 * half} channels" in str(raised.value)
+    assert f"at most {max_channels_per_region()}" in str(raised.value)
 
 
 def test_max_channels_fit_quota_budget():
