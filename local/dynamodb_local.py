@@ -9,6 +9,7 @@ import os
 import shutil
 import socket
 import subprocess
+import tempfile
 import time
 from pathlib import Path
 
@@ -52,6 +53,9 @@ class DynamoDBLocal:
         self.jar = jar or find_jar()
         self.endpoint_url = f"http://127.0.0.1:{self.port}"
         self._process: subprocess.Popen | None = None
+        # A file, not a pipe: nobody reads a pipe while DynamoDB Local runs, and a full one
+        # would block it.
+        self._stderr = tempfile.TemporaryFile()
 
     def start(self) -> "DynamoDBLocal":
         java = shutil.which("java")
@@ -74,11 +78,14 @@ class DynamoDBLocal:
             str(self.port),
         ]
         logger.info("starting DynamoDB Local on %s", self.endpoint_url)
+        # The launcher exits when its standard input closes, so DynamoDB Local does not outlive
+        # this process even when it is killed.
         self._process = subprocess.Popen(
             command,
             cwd=self.jar.parent,
+            stdin=subprocess.PIPE,
             stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
+            stderr=self._stderr,
         )
         self._wait_until_ready()
         return self
@@ -99,7 +106,8 @@ class DynamoDBLocal:
         deadline = time.monotonic() + START_TIMEOUT_SECONDS
         while time.monotonic() < deadline:
             if self._process.poll() is not None:
-                error = self._process.stderr.read().decode(errors="replace")
+                self._stderr.seek(0)
+                error = self._stderr.read().decode(errors="replace")
                 raise DynamoDBLocalError(f"DynamoDB Local exited at start: {error.strip()}")
             try:
                 client.list_tables()
@@ -118,7 +126,7 @@ class DynamoDBLocal:
         except subprocess.TimeoutExpired:
             self._process.kill()
             self._process.wait()
-        self._process.stderr.close()
+        self._process.stdin.close()
         self._process = None
         logger.info("stopped DynamoDB Local on %s", self.endpoint_url)
 

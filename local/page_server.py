@@ -96,12 +96,22 @@ class PageServer:
             def do_GET(self):
                 page._get(self)
 
+            def do_HEAD(self):
+                page._get(self, head=True)
+
             def log_message(self, format, *args):
                 logger.debug("page server: " + format, *args)
 
         return Handler
 
-    def _get(self, request: BaseHTTPRequestHandler) -> None:
+    def _get(self, request: BaseHTTPRequestHandler, head: bool = False) -> None:
+        try:
+            self._route(request, head)
+        except (BrokenPipeError, ConnectionResetError):
+            logger.debug("page server: client closed the connection early")
+
+    def _route(self, request: BaseHTTPRequestHandler, head: bool) -> None:
+        request.head_only = head
         path = unquote(urlsplit(request.path).path)
         if path == "/config.json":
             self._send(request, json.dumps(self.config).encode(), "application/json")
@@ -117,8 +127,13 @@ class PageServer:
             self._send_file(request, PLAYER_DIR, path.lstrip("/") or "index.html")
 
     def _send_file(self, request, root: Path, relative: str) -> None:
-        file = (root / relative).resolve()
-        if not file.is_relative_to(root.resolve()) or not file.is_file():
+        # A NUL byte raises ValueError and an over-long name OSError; both are paths not found.
+        try:
+            file = (root / relative).resolve()
+            found = file.is_relative_to(root.resolve()) and file.is_file()
+        except (ValueError, OSError):
+            found = False
+        if not found:
             self._send(request, b"not found", "text/plain", HTTPStatus.NOT_FOUND)
             return
         content_type = CONTENT_TYPES.get(file.suffix) or mimetypes.guess_type(file.name)[0]
@@ -131,4 +146,5 @@ class PageServer:
         request.send_header("Content-Length", str(len(body)))
         request.send_header("Cache-Control", "no-cache")
         request.end_headers()
-        request.wfile.write(body)
+        if not getattr(request, "head_only", False):
+            request.wfile.write(body)

@@ -11,6 +11,7 @@ import math
 import os
 import shutil
 import signal
+import socket
 import sys
 import threading
 import time
@@ -30,6 +31,23 @@ logger = logging.getLogger("local")
 TABLE_NAME = "ivs-viewer-count-local"
 REGION = "us-west-2"
 SETUP_HINT = "run `bash scripts/setup.sh` (it installs them on Debian) and try again"
+MAX_CHANNELS = 4712
+MAX_TICK_SECONDS = 3600
+# A poll may take this long whatever the tick; the next tick waits until it is done.
+POLL_SECONDS = 50.0
+
+
+class LogFormatter(logging.Formatter):
+    """Plain lines, with the poller's fields (channelArn, error, ...) after the message."""
+
+    FIELDS = ("channelArn", "minute", "error", "scheduledTime", "viewerCount")
+
+    def format(self, record: logging.LogRecord) -> str:
+        line = super().format(record)
+        fields = [
+            f"{name}={getattr(record, name)}" for name in self.FIELDS if hasattr(record, name)
+        ]
+        return " ".join([line, *fields])
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -63,12 +81,17 @@ def parse_args(argv=None) -> argparse.Namespace:
         help="stop after this many polls (default 0: run until Ctrl-C)",
     )
     args = parser.parse_args(argv)
-    if args.channels < 1:
-        parser.error(f"--channels {args.channels} is invalid; give 1 or more")
-    if args.tick_seconds < 1:
-        parser.error(f"--tick-seconds {args.tick_seconds} is invalid; give 1 or more")
+    if not 1 <= args.channels <= MAX_CHANNELS:
+        parser.error(f"--channels {args.channels} is invalid; give 1 to {MAX_CHANNELS}")
+    # The comparison also rejects nan, which compares false with everything.
+    if not 1 <= args.tick_seconds <= MAX_TICK_SECONDS:
+        parser.error(f"--tick-seconds {args.tick_seconds} is invalid; give 1 to {MAX_TICK_SECONDS}")
     if not 1 <= args.window_minutes <= 60:
         parser.error(f"--window-minutes {args.window_minutes} is invalid; give 1 to 60")
+    if not 0 <= args.port <= 65535:
+        parser.error(f"--port {args.port} is invalid; give 0 to 65535 (0 takes any free port)")
+    if args.polls < 0:
+        parser.error(f"--polls {args.polls} is invalid; give 0 (no limit) or more")
     return args
 
 
@@ -88,6 +111,21 @@ def missing_prerequisites() -> list[str]:
     except SdkBundleMissingError:
         missing.append("the bundled IVS player (`npm ci && npm run bundle-player`)")
     return missing
+
+
+def port_problem(port: int) -> str | None:
+    """Return why the page port cannot be used, checked before anything starts, or None."""
+    if port == 0:
+        return None
+    with socket.socket() as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError as error:
+            return (
+                f"port {port} on 127.0.0.1 is not available ({error.strerror}); "
+                "pick another with --port, or --port 0"
+            )
+    return None
 
 
 def audience_curve(channel_index: int, tick_seconds: float):
@@ -151,7 +189,7 @@ def poll_loop(args, arns, stop: threading.Event) -> None:
     tick = 0
     while not stop.is_set():
         minute = first_minute + tick * 60
-        deadline = Deadline(min(args.tick_seconds, 50.0))
+        deadline = Deadline(POLL_SECONDS)
         # The stale-window check compares against this virtual clock, one minute per tick.
         result = poll(settings, clients, minute, deadline, now=lambda start=minute: start + 1)
         logger.info(
@@ -170,7 +208,9 @@ def poll_loop(args, arns, stop: threading.Event) -> None:
 
 
 def main(argv=None) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
+    handler = logging.StreamHandler()
+    handler.setFormatter(LogFormatter("%(asctime)s %(message)s", datefmt="%H:%M:%S"))
+    logging.basicConfig(level=logging.INFO, handlers=[handler])
     logging.getLogger("ivs_viewer_count").setLevel(logging.WARNING)
     logging.getLogger("botocore").setLevel(logging.WARNING)
     args = parse_args(argv)
@@ -180,8 +220,14 @@ def main(argv=None) -> int:
         print(f"Missing: {'; '.join(missing)}. To fix, {SETUP_HINT}.", file=sys.stderr)
         return 2
 
+    problem = port_problem(args.port)
+    if problem:
+        print(f"Cannot start: {problem}.", file=sys.stderr)
+        return 2
+
     stop = threading.Event()
-    signal.signal(signal.SIGINT, lambda *_: stop.set())
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    # Closing the terminal (SIGHUP) stops the run as Ctrl-C does.
+    for signal_number in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signal_number, lambda *_: stop.set())
     run(args, stop)
     return 0

@@ -2,7 +2,8 @@
 //
 // DynamoDBLocal.jar has no option for the listen address and its Jetty server binds every
 // interface, so this launcher builds the server from the usual command-line flags, sets the
-// connector host to 127.0.0.1 before start, and then starts it. Java 17 runs this file directly:
+// connector host to 127.0.0.1 before start, and then starts it. It stops when its standard input
+// closes. Java 17 runs this file directly:
 // java -cp DynamoDBLocal.jar:DynamoDBLocal_lib/* LoopbackDynamoDB.java -inMemory -port N
 import java.lang.reflect.Field;
 import org.eclipse.jetty.server.Connector;
@@ -23,6 +24,13 @@ public class LoopbackDynamoDB {
     }
 
     proxy.start();
-    proxy.join();
+
+    // The launching process keeps this process's standard input open. When it exits, even when
+    // killed, the input reaches end of file and DynamoDB Local stops with it.
+    while (System.in.read() != -1) {
+      // Nothing is sent on standard input; reading only waits for its end.
+    }
+    proxy.stop();
+    System.exit(0);
   }
 }

@@ -70,7 +70,28 @@ def test_index_and_sdk_served(server):
 
 
 @pytest.mark.parametrize(
-    "path", ["../README.md", "%2e%2e/README.md", "ivs-player/../../README.md", "nothing.js"]
+    "path",
+    [
+        "../README.md",
+        "%2e%2e/README.md",
+        "ivs-player/../../README.md",
+        "nothing.js",
+        "%00",
+        "index.html%00.js",
+        "a" * 300,
+        "/".join(["b" * 200] * 30),
+    ],
 )
 def test_paths_outside_served_folders_not_found(server, path):
     assert status_of(server.url + path) == 404
+
+
+def test_head_sends_headers_only(server):
+    request = urllib.request.Request(server.url + "config.json", method="HEAD")
+    with urllib.request.urlopen(request, timeout=5) as response:
+        body = response.read()
+        length = int(response.headers["Content-Length"])
+
+    assert response.status == 200
+    assert body == b""
+    assert length > 0
