@@ -13,15 +13,22 @@ from handler.viewers import GET_STREAM_MAX_CHANNELS, LIST_STREAMS_PAGE_SIZE
 
 NAMESPACE = "ivs-viewer-count"
 EXAMPLE_ARN = "arn:aws:ivs:us-west-2:123456789012:channel/AbCdEfGh1234"
+# IVS exists in the aws partition only. Character classes are spelled out because \d would also
+# match non-ASCII digits. The channel id follows botocore's IVS model: letters, digits, dashes.
 CHANNEL_ARN_PATTERN = re.compile(
-    r"^arn:aws(-[a-z]+)*:ivs:(?P<region>[a-z]{2}(-[a-z]+)+-\d):\d{12}:channel/[A-Za-z0-9]+$"
+    r"^arn:aws:ivs:(?P<region>[a-z]{2}(-[a-z]+)+-[0-9]):[0-9]{12}:channel/[A-Za-z0-9-]{1,64}$"
 )
-EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$")
+EMAIL_PATTERN = re.compile(
+    r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
+    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*\.[A-Za-z]{2,}$"
+)
 
 DEFAULT_WINDOW_MINUTES = 5
 MIN_WINDOW_MINUTES = 1
 MAX_WINDOW_MINUTES = 60
 DEFAULT_RETENTION_DAYS = 30
+# A hundred years; beyond that expiresAt serves no purpose.
+MAX_RETENTION_DAYS = 36_500
 
 # IVS quotas per account and region, not adjustable (IVS service quotas): GetStream and
 # ListStreams 5 requests/s each, PutMetadata 155 requests/s.
@@ -127,8 +134,8 @@ def load_settings(config) -> Settings:
             "retentionDays",
             DEFAULT_RETENTION_DAYS,
             0,
-            None,
-            "a whole number of days, 0 or more (0 keeps samples forever)",
+            MAX_RETENTION_DAYS,
+            f"a whole number of days from 0 to {MAX_RETENTION_DAYS:,} (0 keeps samples forever)",
         ),
         host_player=_boolean(config, "hostPlayer", True),
         alarm_email=_email(config.get("alarmEmail")),
@@ -140,7 +147,8 @@ def _channel_arn(key: str, value) -> str:
     if not isinstance(value, str) or not CHANNEL_ARN_PATTERN.match(value.strip()):
         raise SettingsError(
             f"{key}={value!r} is not an IVS channel ARN; it must look like "
-            f"arn:aws:ivs:<region>:<12-digit account>:channel/<id>. Example: {EXAMPLE_ARN}"
+            f"arn:aws:ivs:<region>:<12-digit account>:channel/<id> (IVS is in the aws partition "
+            f"only). Example: {EXAMPLE_ARN}"
         )
     return value.strip()
 
@@ -196,7 +204,7 @@ def _integer(config, key, default, minimum, maximum, rule) -> int:
         value = raw
     elif isinstance(raw, float) and math.isfinite(raw) and raw.is_integer():
         value = int(raw)
-    elif isinstance(raw, str) and re.fullmatch(r"\s*-?\d+\s*", raw):
+    elif isinstance(raw, str) and re.fullmatch(r"\s*-?[0-9]{1,9}\s*", raw):
         value = int(raw)
 
     too_low = value is not None and value < minimum
