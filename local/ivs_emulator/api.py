@@ -358,7 +358,11 @@ def parse_arn(arn: str) -> arns.ChannelArn:
 
 
 def check_metadata_size(metadata: str) -> None:
-    size = len(metadata.encode("utf-8"))
+    try:
+        size = len(metadata.encode("utf-8"))
+    except UnicodeEncodeError as error:
+        # A lone surrogate such as "\ud800" in the JSON request has no UTF-8 form.
+        raise errors.validation(f"metadata is not valid Unicode text: {error.reason}") from error
     if size > MAX_METADATA_BYTES:
         raise errors.validation(
             f"metadata is {size} bytes of UTF-8; the maximum is {MAX_METADATA_BYTES} bytes"

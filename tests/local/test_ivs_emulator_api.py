@@ -397,3 +397,32 @@ class TestListStreams:
 def test_emulator_rejects_bad_account():
     with pytest.raises(ValueError, match="12 digits"):
         IvsEmulator(media=False, account_id="123")
+
+
+def test_put_metadata_lone_surrogate_rejected():
+    """A lone surrogate in the metadata gets 400 ValidationException, not a server error."""
+    import json
+    import urllib.error
+    import urllib.request
+
+    from local.ivs_emulator import IvsEmulator
+
+    with IvsEmulator(media=False) as emulator:
+        arn = emulator.create_channel(name="surrogate", region="us-west-2")
+        emulator.set_live(arn, True)
+        body = json.dumps({"channelArn": arn, "metadata": "a\ud800b"}).encode()
+        request = urllib.request.Request(
+            emulator.endpoint_url + "/PutMetadata",
+            data=body,
+            headers={"Content-Type": "application/json"},
+            method="POST",
+        )
+        try:
+            urllib.request.urlopen(request, timeout=5)
+            status = 200
+        except urllib.error.HTTPError as error:
+            status = error.code
+            error_type = error.headers.get("x-amzn-ErrorType", "")
+
+    assert status == 400
+    assert error_type.startswith("ValidationException")
