@@ -8,7 +8,6 @@ must show the count the poller sent.
 import json
 import time
 import urllib.parse
-from pathlib import Path
 
 import pytest
 
@@ -20,18 +19,8 @@ from handler.poller import poll
 from handler.retry import Deadline
 from local.page_server import SDK_DIR, PageServer
 from local.run import use_local_endpoints
+from tests.chromium import CHROMIUM, CHROMIUM_ARGS
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--autoplay-policy=no-user-gesture-required",
-]
 TABLE = "e2e-samples"
 AUDIENCE = 321
 CUE_TIMEOUT_MS = 45_000
@@ -78,7 +67,10 @@ def browser_page():
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM),
+            args=[*CHROMIUM_ARGS, "--autoplay-policy=no-user-gesture-required"],
+        )
         page = browser.new_page()
         # The SDK calls hosts on the internet at start; only 127.0.0.1 may be reached.
         page.route(

@@ -13,27 +13,16 @@ from urllib.parse import quote, urlparse
 import pytest
 
 from local.ivs_emulator import IvsEmulator
+from tests.chromium import CHROMIUM, CHROMIUM_ARGS
 
 from .conftest import PAYLOAD, REGION, make_client
 
-CHROMIUM = Path("/usr/bin/chromium")
 BUNDLE = Path(__file__).resolve().parents[2] / "build" / "ivs-player"
 BUNDLE_FILES = (
     "amazon-ivs-player.js",
     "amazon-ivs-wasmworker.min.js",
     "amazon-ivs-wasmworker.min.wasm",
 )
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    # Name resolution fails for every host but 127.0.0.1, in case a request escapes the route.
-    "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
-]
 WAIT_MS = 45_000
 
 PAGE = """<!doctype html>

@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.chromium import CHROMIUM, CHROMIUM_ARGS
+
 logger = logging.getLogger(__name__)
 
 TESTS_DIR = Path(__file__).resolve().parent
@@ -25,16 +27,6 @@ SDK_FILES = [
     "amazon-ivs-player.js",
     "amazon-ivs-wasmworker.min.js",
     "amazon-ivs-wasmworker.min.wasm",
-]
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
 ]
 
 # URL prefix -> folder. Other paths are served from PLAYER_DIR.
