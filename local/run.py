@@ -129,12 +129,16 @@ def port_problem(port: int) -> str | None:
 
 
 def audience_curve(channel_index: int, tick_seconds: float):
-    """Return a synthetic audience over time that rises and falls, so the trend changes."""
+    """Return a synthetic audience that swings between about 20 and 220 viewers over 20 minutes.
+
+    The swing is wide against its level, so the element shows rising and falling trends and a
+    chart with a visible shape within a few ticks.
+    """
 
     def viewers(seconds_since_live: float) -> int:
         minutes = seconds_since_live / tick_seconds
-        wave = 30 * math.sin(minutes / 4 + channel_index)
-        return max(0, round(60 + 20 * channel_index + 4 * minutes + wave))
+        wave = 100 * math.sin(minutes / 3 + channel_index)
+        return max(0, round(120 + 20 * channel_index + wave + minutes))
 
     return viewers
 
