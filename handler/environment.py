@@ -43,8 +43,8 @@ class PollerSettings:
             # dict.fromkeys drops repeats and keeps order: BatchWriteItem rejects a batch
             # that writes the same key twice.
             channel_arns=tuple(dict.fromkeys(arns)),
-            window_minutes=_integer(environ, WINDOW_MINUTES, default=5),
-            retention_days=_integer(environ, RETENTION_DAYS, default=30),
+            window_minutes=_integer(environ, WINDOW_MINUTES, default=5, minimum=1, maximum=60),
+            retention_days=_integer(environ, RETENTION_DAYS, default=30, minimum=0),
             snapshot_bucket=environ.get(SNAPSHOT_BUCKET) or None,
         )
 
@@ -77,11 +77,15 @@ def _require(environ, name: str) -> str:
     return value
 
 
-def _integer(environ, name: str, default: int) -> int:
+def _integer(environ, name: str, default: int, minimum: int, maximum: int | None = None) -> int:
     value = environ.get(name)
     if value is None or value == "":
         return default
     try:
-        return int(value)
+        number = int(value)
     except ValueError as error:
         raise ConfigurationError(f"{name}={value!r} is not an integer") from error
+    if number < minimum or (maximum is not None and number > maximum):
+        bound = f"from {minimum} to {maximum}" if maximum is not None else f"{minimum} or more"
+        raise ConfigurationError(f"{name}={value!r} is out of range; it must be {bound}")
+    return number

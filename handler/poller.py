@@ -24,7 +24,10 @@ from .snapshots import write_snapshot
 from .viewers import GET_STREAM_MAX_CHANNELS, Reading, read_channel, read_region
 
 logger = logging.getLogger("ivs_viewer_count")
-logger.setLevel(os.environ.get("AWS_LAMBDA_LOG_LEVEL", "INFO"))
+# Lambda's levels include TRACE, which Python's logging lacks; it and unknown names fall back.
+LOG_LEVELS = {"TRACE": "DEBUG", "DEBUG": "DEBUG", "INFO": "INFO", "WARN": "WARNING"}
+LOG_LEVELS.update({"WARNING": "WARNING", "ERROR": "ERROR", "FATAL": "CRITICAL"})
+logger.setLevel(LOG_LEVELS.get(os.environ.get("AWS_LAMBDA_LOG_LEVEL", "INFO").upper(), "INFO"))
 
 # IVS quotas per account and region, not adjustable (IVS service quotas): GetStream and
 # ListStreams 5 requests/s each, PutMetadata 155 requests/s.

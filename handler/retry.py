@@ -5,13 +5,8 @@ import random
 import threading
 import time
 
-from botocore.exceptions import (
-    ClientError,
-    ConnectionClosedError,
-    ConnectTimeoutError,
-    EndpointConnectionError,
-    ReadTimeoutError,
-)
+from botocore.exceptions import ClientError, HTTPClientError
+from botocore.exceptions import ConnectionError as BotocoreConnectionError
 
 logger = logging.getLogger(__name__)
 
@@ -26,14 +21,20 @@ RETRYABLE_ERROR_CODES = frozenset(
         "InternalServerError",
         "InternalFailure",
         "ServiceUnavailable",
+        # Codes botocore's standard retry mode also treats as transient.
+        "Throttling",
+        "ThrottledException",
+        "RequestThrottled",
+        "RequestThrottledException",
+        "SlowDown",
+        "RequestTimeout",
+        "RequestTimeoutException",
+        "PriorRequestNotComplete",
     }
 )
-NETWORK_ERRORS = (
-    ConnectionClosedError,
-    ConnectTimeoutError,
-    EndpointConnectionError,
-    ReadTimeoutError,
-)
+# ConnectionError covers closed connections, connect and read timeouts and unreachable
+# endpoints; HTTPClientError covers other failures below HTTP, such as a broken TLS handshake.
+NETWORK_ERRORS = (BotocoreConnectionError, HTTPClientError)
 
 
 class DeadlineExceededError(Exception):

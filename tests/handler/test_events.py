@@ -111,8 +111,27 @@ def test_missing_channels_file_named(tmp_path):
         ({"TABLE_NAME": "t", "CHANNEL_ARNS": "arn"}, "not valid JSON"),
         ({"TABLE_NAME": "t", "CHANNEL_ARNS": '{"a": 1}'}, "JSON list"),
         ({"TABLE_NAME": "t", "CHANNEL_ARNS": "[]", "WINDOW_MINUTES": "five"}, "WINDOW_MINUTES"),
+        ({"TABLE_NAME": "t", "CHANNEL_ARNS": "[]", "WINDOW_MINUTES": "0"}, "from 1 to 60"),
+        ({"TABLE_NAME": "t", "CHANNEL_ARNS": "[]", "WINDOW_MINUTES": "61"}, "from 1 to 60"),
+        ({"TABLE_NAME": "t", "CHANNEL_ARNS": "[]", "RETENTION_DAYS": "-1"}, "0 or more"),
     ],
 )
 def test_settings_invalid_environment(environ, message):
     with pytest.raises(ConfigurationError, match=message):
         PollerSettings.from_environment(environ)
+
+
+@pytest.mark.parametrize("level", ["TRACE", "trace", "WARN", "NOISY"])
+def test_poller_imports_with_any_lambda_log_level(level):
+    import os
+    import subprocess
+    import sys
+
+    completed = subprocess.run(
+        [sys.executable, "-c", "import handler.poller"],
+        env={**os.environ, "AWS_LAMBDA_LOG_LEVEL": level},
+        capture_output=True,
+        text=True,
+    )
+
+    assert completed.returncode == 0, completed.stderr

@@ -1,7 +1,7 @@
 """Retry classification, bounded retries and the quota pacer, on fake clocks."""
 
 import pytest
-from botocore.exceptions import ClientError, EndpointConnectionError
+from botocore.exceptions import ClientError, EndpointConnectionError, SSLError
 
 from handler.retry import (
     Deadline,
@@ -40,6 +40,10 @@ def client_error(code, status):
         (client_error("InternalServerException", 500), True),
         (client_error("ServiceUnavailable", 503), True),
         (EndpointConnectionError(endpoint_url="http://127.0.0.1:9"), True),
+        (SSLError(endpoint_url="https://127.0.0.1:9", error="handshake"), True),
+        (client_error("RequestTimeout", 400), True),
+        (client_error("SlowDown", 503), True),
+        (client_error("Throttling", 400), True),
         (client_error("ValidationException", 400), False),
         (client_error("ResourceNotFoundException", 404), False),
         (client_error("AccessDeniedException", 403), False),
