@@ -106,22 +106,32 @@ def _write_batch(client, table_name: str, requests: list[dict], deadline: Deadli
     attempt = 0
     while pending:
         write = functools.partial(client.batch_write_item, RequestItems={table_name: pending})
-        response = call_with_retry(write, deadline)
+        try:
+            response = call_with_retry(write, deadline)
+        except Exception as error:
+            if pending is requests:
+                raise
+            # An earlier round stored part of the batch; only the rest failed.
+            raise UnprocessedError(
+                f"{len(pending)} samples not stored: {error}", _written_channels(pending)
+            ) from error
         pending = response.get("UnprocessedItems", {}).get(table_name, [])
         if not pending:
             return
 
         delay = backoff_delay(attempt)
         if delay >= deadline.remaining():
-            channels = {
-                request["PutRequest"]["Item"][schema.PARTITION_KEY]["S"] for request in pending
-            }
             raise UnprocessedError(
-                f"{len(pending)} samples still unprocessed at the deadline", channels
+                f"{len(pending)} samples still unprocessed at the deadline",
+                _written_channels(pending),
             )
         logger.info("retrying unprocessed samples", extra={"unprocessed": len(pending)})
         time.sleep(delay)
         attempt += 1
+
+
+def _written_channels(requests: list[dict]) -> set[str]:
+    return {request["PutRequest"]["Item"][schema.PARTITION_KEY]["S"] for request in requests}
 
 
 def read_windows(
@@ -153,6 +163,9 @@ def read_windows(
             for arn, _ in batch:
                 failures[arn] = error
             continue
+        items, unread, unread_error = items
+        for arn in unread:
+            failures[arn] = unread_error
         for item in items:
             if not _expired(item, now):
                 sample = from_item(item)
@@ -176,7 +189,8 @@ def from_item(item: dict) -> Sample:
     )
 
 
-def _read_batch(client, table_name: str, batch: list, deadline: Deadline) -> list[dict]:
+def _read_batch(client, table_name: str, batch: list, deadline: Deadline):
+    """Read a batch of keys; return the items, the channels left unread and why, if any."""
     pending = {
         "Keys": [
             {schema.PARTITION_KEY: {"S": arn}, schema.SORT_KEY: {"N": str(minute)}}
@@ -196,24 +210,37 @@ def _read_batch(client, table_name: str, batch: list, deadline: Deadline) -> lis
     }
     items: list[dict] = []
     attempt = 0
+    first_round = True
     while pending:
         read = functools.partial(client.batch_get_item, RequestItems={table_name: pending})
-        response = call_with_retry(read, deadline)
+        try:
+            response = call_with_retry(read, deadline)
+        except Exception as error:
+            if first_round:
+                raise
+            # Keys answered in earlier rounds stay good; the channels of the rest failed.
+            return items, _key_channels(pending), error
+        first_round = False
         items.extend(response.get("Responses", {}).get(table_name, []))
         pending = response.get("UnprocessedKeys", {}).get(table_name)
         if not pending:
-            return items
+            return items, set(), None
 
         delay = backoff_delay(attempt)
         if delay >= deadline.remaining():
-            channels = {key[schema.PARTITION_KEY]["S"] for key in pending["Keys"]}
-            raise UnprocessedError(
-                f"{len(pending['Keys'])} keys still unprocessed at the deadline", channels
+            error = UnprocessedError(
+                f"{len(pending['Keys'])} keys still unprocessed at the deadline",
+                _key_channels(pending),
             )
+            return items, error.channel_arns, error
         logger.info("retrying unprocessed keys", extra={"unprocessed": len(pending["Keys"])})
         time.sleep(delay)
         attempt += 1
-    return items
+    return items, set(), None
+
+
+def _key_channels(request: dict) -> set[str]:
+    return {key[schema.PARTITION_KEY]["S"] for key in request["Keys"]}
 
 
 def _expired(item: dict, now: float) -> bool:

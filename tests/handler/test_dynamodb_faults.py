@@ -564,6 +564,8 @@ def test_endless_throttle_after_partial_write(proxy, clients, dynamodb, table_na
     # The batch of three stores two samples, then the third is throttled until the deadline.
     proxy.inject("BatchWriteItem", "unprocessed")
     proxy.inject("BatchWriteItem", "throttle", times=None)
+    # The two stored samples are sent; only the third channel failed.
+    expect_new_windows(clients, {arns[0]: 1, arns[1]: 2})
     settings = settings_for(table_name, arns)
 
     first = poll_within(settings, clients, seconds=1.5)
@@ -573,14 +575,15 @@ def test_endless_throttle_after_partial_write(proxy, clients, dynamodb, table_na
     expect_new_windows(clients, dict(zip(arns, (1, 2, 13), strict=True)))
     second = run_poll(settings, clients)
 
-    assert sorted(first.failures) == sorted(arns)
-    assert first.cues_sent == 0
+    assert list(first.failures) == [arns[2]]
+    assert first.samples_written == 2
+    assert first.cues_sent == 2
     assert stored_by_first == {arns[0]: 1, arns[1]: 2}
     assert second.failures == {}
     assert second.repeated == 2
     assert second.samples_written == 1
     assert second.cues_sent == 3
-    assert len(started) == 3
+    assert len(started) == 5
     assert sample_keys(dynamodb, table_name) == {(arn, MINUTE): 1 for arn in arns}
     assert stored_counts(dynamodb, table_name) == {arns[0]: 1, arns[1]: 2, arns[2]: 13}
 
@@ -685,3 +688,20 @@ def test_overlapping_deliveries_unprocessed(proxy, proxied, clients, dynamodb, t
     assert sample_keys(dynamodb, table_name) == {(arn, MINUTE): 1 for arn in arns}
     assert sorted(repeat_started) == sorted(first_started)
     assert stored_counts(dynamodb, table_name) == first_counts
+
+
+def test_endless_throttle_after_partial_read(proxy, clients, dynamodb, table_name):
+    arns = [channel_arn(index) for index in range(1, 4)]
+    expect_live_channels(clients, dict(zip(arns, (1, 2, 3), strict=True)))
+    # 15 keys in one batch: the first round answers 8 (all 5 of the first channel, 3 of the
+    # second), and every later round is throttled until the deadline.
+    proxy.inject("BatchGetItem", "unprocessed")
+    proxy.inject("BatchGetItem", "throttle", times=None)
+    expect_new_windows(clients, {arns[0]: 1})
+
+    result = poll_within(settings_for(table_name, arns), clients, seconds=1.5, workers=2)
+
+    assert sorted(result.failures) == sorted(arns[1:])
+    assert result.samples_written == 1
+    assert result.cues_sent == 1
+    assert stored_counts(dynamodb, table_name) == {arns[0]: 1}
