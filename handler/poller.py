@@ -34,9 +34,9 @@ logger.setLevel(LOG_LEVELS.get(os.environ.get("AWS_LAMBDA_LOG_LEVEL", "INFO").up
 GET_STREAM_RATE = 5
 LIST_STREAMS_RATE = 5
 PUT_METADATA_ACCOUNT_RATE = 155
-# Enough calls in flight per region to reach 155 PutMetadata calls/s at about 100 ms per call.
-WORKERS_PER_REGION = 16
-MAX_WORKERS = 64
+# Enough calls in flight per region to reach 155 PutMetadata calls/s at up to 200 ms per call.
+WORKERS_PER_REGION = 32
+MAX_WORKERS = 96
 # A window sent more than this long after its minute began would be shown as current while it
 # is not, so a late invocation stores its sample and sends nothing.
 STALE_AFTER_SECONDS = 90
@@ -280,15 +280,15 @@ def _read_failure_message(error: Exception) -> str:
 
 
 def _send_windows(settings, clients, windows, minute, senders, deadline, pool, result):
-    def send(arn, counts):
-        payload = build_payload(minute, counts)
-        sent = send_metadata(clients.ivs_for(arn), arn, payload, senders[region_of(arn)], deadline)
-        if sent and settings.snapshot_bucket:
-            write_snapshot(clients.s3, settings.snapshot_bucket, arn, payload, deadline)
-        return sent
+    payloads = {arn: build_payload(minute, counts) for arn, counts in windows.items()}
 
-    futures = {arn: pool.submit(send, arn, counts) for arn, counts in windows.items()}
+    def send(arn):
+        limiter = senders[region_of(arn)]
+        return send_metadata(clients.ivs_for(arn), arn, payloads[arn], limiter, deadline)
+
+    futures = {arn: pool.submit(send, arn) for arn in payloads}
     went_offline = []
+    sent_arns = []
     for arn, future in futures.items():
         try:
             sent = future.result()
@@ -297,14 +297,33 @@ def _send_windows(settings, clients, windows, minute, senders, deadline, pool, r
             continue
         if sent:
             result.cues_sent += 1
-            result.snapshots_written += 1 if settings.snapshot_bucket else 0
+            sent_arns.append(arn)
         else:
             went_offline.append(arn)
             logger.info(
                 "channel went offline before its metadata was sent",
                 extra={"channelArn": arn, "minute": minute},
             )
+
+    if settings.snapshot_bucket:
+        _write_snapshots(settings, clients, sent_arns, payloads, deadline, pool, result)
     return went_offline
+
+
+def _write_snapshots(settings, clients, arns, payloads, deadline, pool, result):
+    """Store the snapshots after the cues, so that S3 never holds up PutMetadata."""
+
+    def write(arn):
+        write_snapshot(clients.s3, settings.snapshot_bucket, arn, payloads[arn], deadline)
+
+    futures = {arn: pool.submit(write, arn) for arn in arns}
+    for arn, future in futures.items():
+        try:
+            future.result()
+        except Exception as error:
+            _record_failure(result, arn, error, "storing the snapshot failed; the cue was sent")
+            continue
+        result.snapshots_written += 1
 
 
 def _record_failures(result: PollResult, failures: dict, message: str) -> None:

@@ -96,6 +96,10 @@ def call_with_retry(operation, deadline: Deadline, *, max_attempts: int = 6, sle
     raise AssertionError("unreachable: the loop returns or raises")
 
 
+# Share by which paced calls stay below a quota's rate.
+PACING_MARGIN = 0.1
+
+
 class RateLimiter:
     """Space call starts evenly so that at most `rate` start in any window of `period` seconds.
 
@@ -106,7 +110,9 @@ class RateLimiter:
     a few 429s from the IVS emulator on 500 PutMetadata calls.
     """
 
-    def __init__(self, rate: int, period: float = 1.0, margin: float = 0.1, clock=time.monotonic):
+    def __init__(
+        self, rate: int, period: float = 1.0, margin: float = PACING_MARGIN, clock=time.monotonic
+    ):
         self.interval = period * (1 + margin) / rate
         self._clock = clock
         self._next_start = float("-inf")

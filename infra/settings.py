@@ -9,6 +9,7 @@ import math
 import re
 from dataclasses import dataclass
 
+from handler.retry import PACING_MARGIN
 from handler.viewers import GET_STREAM_MAX_CHANNELS, LIST_STREAMS_PAGE_SIZE
 
 NAMESPACE = "ivs-viewer-count"
@@ -34,9 +35,9 @@ MAX_RETENTION_DAYS = 36_500
 # ListStreams 5 requests/s each, PutMetadata 155 requests/s.
 READ_RATE = 5
 PUT_METADATA_RATE = 155
-# The IVS calls of one poll may take this long; DynamoDB, retries and margins need the rest of
-# the function's 50 s timeout.
-IVS_SECONDS_PER_POLL = 40
+# The paced IVS calls of one poll may take this long; DynamoDB, snapshots and retries need the
+# rest of the function's 50 s timeout.
+IVS_SECONDS_PER_POLL = 35
 
 
 class SettingsError(ValueError):
@@ -95,9 +96,14 @@ def quota_floor_seconds(channels: int) -> float:
     return reads / READ_RATE + puts / PUT_METADATA_RATE
 
 
+def paced_seconds(channels: int) -> float:
+    """Return how long the poller's paced IVS calls take: the quota floor plus the margin."""
+    return quota_floor_seconds(channels) * (1 + PACING_MARGIN)
+
+
 def max_channels_per_region() -> int:
     channels = 1
-    while quota_floor_seconds(channels + 1) <= IVS_SECONDS_PER_POLL:
+    while paced_seconds(channels + 1) <= IVS_SECONDS_PER_POLL:
         channels += 1
     return channels
 
@@ -176,8 +182,8 @@ def _channel_arns(raw) -> tuple[str, ...]:
 
     # Each region has its own quotas, but one function serves every region, so the stack as a
     # whole stays within the budget of one region's quotas as well.
-    floor = quota_floor_seconds(len(arns))
-    if floor > IVS_SECONDS_PER_POLL:
+    paced = paced_seconds(len(arns))
+    if paced > IVS_SECONDS_PER_POLL:
         reads, puts = ivs_calls(len(arns))
         regions = ", ".join(
             f"{count} in {region}" for region, count in sorted(channels_per_region(arns).items())
@@ -185,8 +191,9 @@ def _channel_arns(raw) -> tuple[str, ...]:
         raise SettingsError(
             f"channelArns has {len(arns)} channels ({regions}), more than one poll can serve: "
             f"{reads} ListStreams calls at {READ_RATE}/s and {puts} PutMetadata calls at "
-            f"{PUT_METADATA_RATE}/s (IVS quotas per account and region) take at least "
-            f"{floor:.1f} s, over the {IVS_SECONDS_PER_POLL} s a poll may spend on IVS. "
+            f"{PUT_METADATA_RATE}/s (IVS quotas per account and region), paced {PACING_MARGIN:.0%} "
+            f"below the quotas, take {paced:.1f} s, over the {IVS_SECONDS_PER_POLL} s a poll may "
+            "spend on IVS. "
             f"Split the channels across stacks of at most {max_channels_per_region()}."
         )
     return arns

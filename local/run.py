@@ -22,6 +22,7 @@ from handler.clients import AwsClients
 from handler.environment import PollerSettings
 from handler.poller import poll
 from handler.retry import Deadline
+from infra.settings import max_channels_per_region
 
 from .dynamodb_local import DynamoDBLocal, DynamoDBLocalError, find_jar
 from .page_server import PageServer, SdkBundleMissingError, local_sdk_settings
@@ -31,7 +32,8 @@ logger = logging.getLogger("local")
 TABLE_NAME = "ivs-viewer-count-local"
 REGION = "us-west-2"
 SETUP_HINT = "run `bash scripts/setup.sh` (it installs them on Debian) and try again"
-MAX_CHANNELS = 4712
+# The most channels one stack serves within the IVS quotas.
+MAX_CHANNELS = max_channels_per_region()
 MAX_TICK_SECONDS = 3600
 # A poll may take this long whatever the tick; the next tick waits until it is done.
 POLL_SECONDS = 50.0

@@ -488,3 +488,25 @@ def test_offline_before_metadata_stored_offline(clients, dynamodb, table_name):
     assert result.live == 0
     assert item[schema.LIVE] == {"BOOL": False}
     assert item[schema.VIEWER_COUNT] == {"N": "6"}
+
+
+def test_snapshot_failure_keeps_cue(clients, table_name, caplog):
+    arn = channel_arn(1)
+    payload = build_payload(MINUTE, [None] * 4 + [8])
+    stubber = clients.stubber()
+    expect_live(stubber, arn, 8)
+    expect_metadata(stubber, arn, payload)
+    clients.s3 = boto3.client("s3", region_name="us-west-2")
+    s3_stubber = Stubber(clients.s3)
+    s3_stubber.add_client_error(
+        "put_object", service_error_code="AccessDenied", http_status_code=403
+    )
+    settings = PollerSettings(table_name, (arn,), 5, 30, snapshot_bucket="player-bucket")
+
+    with s3_stubber, caplog.at_level(logging.ERROR):
+        result = run_poll(settings, clients)
+
+    assert result.cues_sent == 1
+    assert result.snapshots_written == 0
+    assert list(result.failures) == [arn]
+    assert "storing the snapshot failed; the cue was sent" in caplog.text

@@ -7,7 +7,7 @@ import pytest
 
 from handler import environment, schema
 from infra.poller import EXACT_RESOURCE_LIMIT, HANDLER, TIMEOUT_SECONDS
-from infra.settings import SettingsError
+from infra.settings import SettingsError, max_channels_per_region
 
 from .conftest import REPO_ROOT, stack_config
 
@@ -259,7 +259,9 @@ def arns_in_regions(count, regions=("us-west-2",)):
     ]
 
 
-@pytest.mark.parametrize("count", [1, EXACT_RESOURCE_LIMIT, EXACT_RESOURCE_LIMIT + 1, 4712])
+@pytest.mark.parametrize(
+    "count", [1, EXACT_RESOURCE_LIMIT, EXACT_RESOURCE_LIMIT + 1, max_channels_per_region()]
+)
 def test_policy_fits_iam_limit(run, count):
     stack = run({"ivs-viewer-count:channelArns": json.dumps(arns_in_regions(count))})
     sizes = {
