@@ -243,7 +243,7 @@ def _read_channels(settings, clients, limiters, deadline, pool, result) -> list[
 
     def get_one(arn):
         limiter = limiters["GetStream"][region_of(arn)]
-        return [read_channel(clients.ivs_for(arn), arn, limiter, deadline)]
+        return [read_channel(clients.ivs_for(arn), arn, limiter, deadline)], {}
 
     def list_region(region, arns):
         client = clients.ivs_for(arns[0])
@@ -261,10 +261,12 @@ def _read_channels(settings, clients, limiters, deadline, pool, result) -> list[
     readings = []
     for arns, future in tasks:
         try:
-            readings.extend(future.result())
+            task_readings, task_failures = future.result()
         except Exception as error:
-            for arn in arns:
-                _record_failure(result, arn, error, _read_failure_message(error))
+            task_readings, task_failures = [], dict.fromkeys(arns, error)
+        readings.extend(task_readings)
+        for arn, error in task_failures.items():
+            _record_failure(result, arn, error, _read_failure_message(error))
     return readings
 
 

@@ -68,36 +68,47 @@ def read_region(
     list_limiter: RateLimiter,
     get_limiter: RateLimiter,
     deadline: Deadline,
-) -> list[Reading]:
+) -> tuple[list[Reading], dict[str, Exception]]:
     """Read many channels of one region from the pages of ListStreams.
 
-    A channel missing from every page is offline. A channel whose count timed out (-1) is read
-    again with GetStream, as IVS asks.
+    A channel missing from every page is offline. Paging stops once every channel is found, or
+    once the pages read outnumber the channels still missing, which are then read with GetStream.
+    A channel whose count timed out (-1) is read again with GetStream, as IVS asks. Returns the
+    readings and the channels whose GetStream failed.
     """
-    wanted = set(channel_arns)
+    unseen = set(channel_arns)
     counts: dict[str, object] = {}
     next_token = None
+    pages = 0
     while True:
         page = _list_streams_page(client, next_token, list_limiter, deadline)
+        pages += 1
         for summary in page.get("streams", []):
             arn = summary.get("channelArn")
-            if arn in wanted and summary.get("state", "LIVE") == "LIVE":
+            if arn in unseen and summary.get("state", "LIVE") == "LIVE":
                 counts[arn] = summary.get("viewerCount")
+                unseen.discard(arn)
         next_token = page.get("nextToken")
-        if not next_token:
+        # Stop when every channel is found, or when the account's other live streams have cost
+        # more pages than reading the channels still unseen one by one would.
+        if not next_token or not unseen or len(unseen) < pages:
             break
+    listed_all = not next_token
 
     readings = []
+    failures: dict[str, Exception] = {}
     for arn in channel_arns:
-        if arn not in counts:
+        count = counts.get(arn)
+        if arn not in counts and listed_all:
             readings.append(Reading(arn, live=False, viewer_count=None))
-            continue
-        count = counts[arn]
-        if isinstance(count, int) and count >= 0:
+        elif isinstance(count, int) and count >= 0:
             readings.append(Reading(arn, live=True, viewer_count=count))
         else:
-            readings.append(read_channel(client, arn, get_limiter, deadline))
-    return readings
+            try:
+                readings.append(read_channel(client, arn, get_limiter, deadline))
+            except Exception as error:
+                failures[arn] = error
+    return readings, failures
 
 
 def _list_streams_page(client, next_token, limiter: RateLimiter, deadline: Deadline) -> dict:

@@ -510,3 +510,42 @@ def test_snapshot_failure_keeps_cue(clients, table_name, caplog):
     assert result.snapshots_written == 0
     assert list(result.failures) == [arn]
     assert "storing the snapshot failed; the cue was sent" in caplog.text
+
+
+def test_list_streams_stops_when_all_found(clients, table_name):
+    arns = [channel_arn(index) for index in range(6)]
+    stubber = clients.stubber()
+    expect_list_page(stubber, [stream_summary(arn, 2) for arn in arns], next_token="more")
+    for arn in arns:
+        expect_metadata(stubber, arn, build_payload(MINUTE, [None] * 4 + [2]))
+
+    result = run_poll(settings_for(table_name, arns), clients)
+
+    assert result.cues_sent == 6
+
+
+def test_busy_account_switches_to_get_stream(clients, dynamodb, table_name):
+    arns = [channel_arn(index) for index in range(6)]
+    others = [stream_summary(channel_arn(1000 + index), 1) for index in range(3)]
+    stubber = clients.stubber()
+    expect_list_page(stubber, [stream_summary(a, 5) for a in arns[:3]], next_token="p2")
+    expect_list_page(stubber, others, next_token="p3", after_token="p2")
+    expect_list_page(stubber, others, next_token="p4", after_token="p3")
+    expect_list_page(stubber, others, next_token="p5", after_token="p4")
+    expect_live(stubber, arns[3], 7)
+    expect_offline(stubber, arns[4])
+    stubber.add_client_error(
+        "get_stream",
+        service_error_code="ResourceNotFoundException",
+        http_status_code=404,
+        expected_params={"channelArn": arns[5]},
+    )
+    for arn in arns[:3]:
+        expect_metadata(stubber, arn, build_payload(MINUTE, [None] * 4 + [5]))
+    expect_metadata(stubber, arns[3], build_payload(MINUTE, [None] * 4 + [7]))
+
+    result = run_poll(settings_for(table_name, arns), clients)
+
+    assert result.cues_sent == 4
+    assert list(result.failures) == [arns[5]]
+    assert len(stored_items(dynamodb, table_name)) == 5
