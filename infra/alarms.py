@@ -80,6 +80,29 @@ class Monitoring(pulumi.ComponentResource):
             opts=child,
         )
 
+        # Polls dropped: an invocation waited behind a running poll (reserved concurrency 1) or
+        # failed to start, and Lambda discarded it after its 60 s event age, so a minute went by
+        # without a sample. The other alarms see this only when it lasts 5 minutes.
+        self.dropped_alarm = aws.cloudwatch.MetricAlarm(
+            f"{name}-polls-dropped",
+            alarm_description="Lambda dropped viewer-count poll events in 2 of the last 5 minutes:"
+            " those minutes have no sample. Polls that take close to a minute (many channels or"
+            " slow retries) make the next event wait past its 60 s age.",
+            namespace="AWS/Lambda",
+            metric_name="AsyncEventsDropped",
+            dimensions=dimensions,
+            statistic="Sum",
+            period=60,
+            evaluation_periods=5,
+            datapoints_to_alarm=2,
+            comparison_operator="GreaterThanOrEqualToThreshold",
+            threshold=1,
+            treat_missing_data="notBreaching",
+            alarm_actions=actions,
+            ok_actions=actions,
+            opts=child,
+        )
+
         self.dashboard = aws.cloudwatch.Dashboard(
             f"{name}-dashboard",
             dashboard_name=pulumi.Output.concat(pulumi.get_project(), "-", pulumi.get_stack()),
@@ -128,11 +151,12 @@ def dashboard_body(function_name: str, channel_arns, stack_region: str | None) -
             1,
         ),
         _widget(
-            "Poller invocations, errors and throttles",
+            "Poller invocations, errors, throttles and dropped events",
             [
                 [*lambda_metric, "Invocations", "FunctionName", function_name],
                 [*lambda_metric, "Errors", "FunctionName", function_name],
                 [*lambda_metric, "Throttles", "FunctionName", function_name],
+                [*lambda_metric, "AsyncEventsDropped", "FunctionName", function_name],
             ],
             "Sum",
             2,

@@ -13,7 +13,8 @@ HANDLER_DIR = Path(__file__).resolve().parent.parent / "handler"
 # Lambda imports handler/poller.py from the root of the zip and calls its `handler` function.
 HANDLER = "handler.poller.handler"
 RUNTIME = "python3.13"
-# Below the one-minute period, so that one poll ends before the next one starts.
+# Below the one-minute period. Scheduler may invoke anywhere within a minute, so two polls can
+# start less than 60 s apart; the reserved concurrency of 1 then makes the second one wait.
 TIMEOUT_SECONDS = 50
 MEMORY_MB = 256
 LOG_RETENTION_DAYS = 14
@@ -254,7 +255,7 @@ class Poller(pulumi.ComponentResource):
             opts=child,
         )
 
-        # Fires at the start of every minute and hands the scheduled time to the function, which
+        # Fires once a minute and hands the scheduled time to the function, which
         # samples that minute, not the moment it happens to run.
         return aws.scheduler.Schedule(
             f"{name}-schedule",

@@ -12,8 +12,8 @@ def samples_table(name: str, retention_days: int, protect: bool, parent) -> aws.
     if retention_days > 0:
         ttl = aws.dynamodb.TableTtlArgs(attribute_name=schema.TTL_ATTRIBUTE, enabled=True)
 
-    # Keeps the samples for reports and trends; a protected table survives `pulumi destroy`
-    # until protectTable is turned off.
+    # Keeps the samples for reports and trends. With protect, `pulumi destroy` stops with an
+    # error instead of deleting the table, until protectTable is off and `pulumi up` has run.
     return aws.dynamodb.Table(
         f"{name}-samples",
         billing_mode=schema.BILLING_MODE,

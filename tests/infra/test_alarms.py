@@ -87,4 +87,12 @@ def test_dashboard_shows_poller_health(monitored):
         metric[1] for widget in body["widgets"][1:] for metric in widget["properties"]["metrics"]
     }
 
-    assert metric_names == {"Duration", "Invocations", "Errors", "Throttles"}
+    assert metric_names == {"Duration", "Invocations", "Errors", "Throttles", "AsyncEventsDropped"}
+
+
+def test_dropped_polls_alarm(monitored):
+    alarm = alarms_by_suffix(monitored)["polls-dropped"]
+
+    assert alarm["namespace"] == "AWS/Lambda"
+    assert alarm["metricName"] == "AsyncEventsDropped"
+    assert alarm["threshold"] == 1
