@@ -67,9 +67,9 @@ class PollResult:
     failures: dict[str, str] = field(default_factory=dict)
 
 
-# A scheduled time further from now than this is not the schedule's: Scheduler and Lambda drop
-# events older than 60 s, so such an event was invoked by hand (the Lambda console's sample
-# scheduled event says 1970), and it samples the current minute instead.
+# A scheduled time further from now than this is not the schedule's, because Scheduler and
+# Lambda drop events older than 60 s. Such an event was invoked by hand (the Lambda console's
+# sample scheduled event has a time in 1970), and it samples the current minute instead.
 MAX_EVENT_AGE_SECONDS = 15 * 60
 MAX_EVENT_LEAD_SECONDS = 120
 
@@ -145,7 +145,7 @@ def poll(
         # before any write: a repeated delivery of this minute finds the sample the first delivery
         # wrote, keeps it and sends the same window, so each minute has one sample.
         # NOTE: read-then-write is not atomic, so two deliveries running at the same moment can
-        # still disagree; the stack gives the function a reserved concurrency of 1 against that.
+        # still disagree. The stack gives the function a reserved concurrency of 1 against that.
         minutes = window_minutes(minute, settings.window_minutes)
         stored_future = background.submit(
             read_windows,

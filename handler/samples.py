@@ -218,7 +218,7 @@ def _read_batch(client, table_name: str, batch: list, deadline: Deadline):
         except Exception as error:
             if first_round:
                 raise
-            # Keys answered in earlier rounds stay good; the channels of the rest failed.
+            # Items returned in earlier rounds stay valid. Only the channels of the rest failed.
             return items, _key_channels(pending), error
         first_round = False
         items.extend(response.get("Responses", {}).get(table_name, []))

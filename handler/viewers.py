@@ -8,7 +8,8 @@ from .retry import Deadline, RateLimiter, call_with_retry
 
 logger = logging.getLogger(__name__)
 
-# GetStream reports -1 when the count timed out; IVS asks callers to read it again.
+# GetStream reports -1 when the count timed out, and the IVS API reference tells callers to read
+# it again.
 VIEWER_COUNT_TIMED_OUT = -1
 COUNT_REREADS = 2
 COUNT_REREAD_DELAY_SECONDS = 0.5
@@ -73,7 +74,7 @@ def read_region(
 
     A channel missing from every page is offline. Paging stops once every channel is found, or
     once the pages read outnumber the channels still missing, which are then read with GetStream.
-    A channel whose count timed out (-1) is read again with GetStream, as IVS asks. Returns the
+    A channel whose count timed out (-1) is read again with GetStream. Returns the
     readings and the channels whose GetStream failed.
     """
     unseen = set(channel_arns)

@@ -14,7 +14,7 @@ HANDLER_DIR = Path(__file__).resolve().parent.parent / "handler"
 HANDLER = "handler.poller.handler"
 RUNTIME = "python3.13"
 # Below the one-minute period. Scheduler may invoke anywhere within a minute, so two polls can
-# start less than 60 s apart; the reserved concurrency of 1 then makes the second one wait.
+# start less than 60 s apart. The reserved concurrency of 1 then makes the second one wait.
 TIMEOUT_SECONDS = 50
 MEMORY_MB = 256
 LOG_RETENTION_DAYS = 14

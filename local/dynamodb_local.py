@@ -53,7 +53,7 @@ class DynamoDBLocal:
         self.jar = jar or find_jar()
         self.endpoint_url = f"http://127.0.0.1:{self.port}"
         self._process: subprocess.Popen | None = None
-        # A file, not a pipe: nobody reads a pipe while DynamoDB Local runs, and a full one
+        # A file, not a pipe: no code reads a pipe while DynamoDB Local runs, and a full one
         # would block it.
         self._stderr = tempfile.TemporaryFile()
 

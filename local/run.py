@@ -32,7 +32,7 @@ logger = logging.getLogger("local")
 TABLE_NAME = "ivs-viewer-count-local"
 REGION = "us-west-2"
 SETUP_HINT = "run `bash scripts/setup.sh` (it installs them on Debian) and try again"
-# The most channels one stack serves within the IVS quotas.
+# The maximum number of channels one stack serves within the IVS quotas.
 MAX_CHANNELS = max_channels_per_region()
 MAX_TICK_SECONDS = 3600
 # A poll may take this long whatever the tick; the next tick waits until it is done.
