@@ -8,8 +8,7 @@ from .retry import Deadline, RateLimiter, call_with_retry
 
 logger = logging.getLogger(__name__)
 
-# GetStream reports -1 when the count timed out, and the IVS API reference tells callers to read
-# it again.
+# GetStream reports -1 when the count timed out. The IVS API reference says to read it again.
 VIEWER_COUNT_TIMED_OUT = -1
 COUNT_REREADS = 2
 COUNT_REREAD_DELAY_SECONDS = 0.5

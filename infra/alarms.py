@@ -10,6 +10,9 @@ from .settings import region_of
 # A failure in 2 of 3 minutes alarms; a single blip (one throttled minute) does not.
 FAILED_POLL_MINUTES = 3
 FAILED_POLL_DATAPOINTS = 2
+# Dropped events in 2 of 5 minutes alarm, so that a stack whose polls run long is noticed.
+DROPPED_POLL_MINUTES = 5
+DROPPED_POLL_DATAPOINTS = 2
 # No successful poll for this many minutes in a row means the schedule or the function stopped.
 STOPPED_POLL_MINUTES = 5
 
@@ -37,23 +40,16 @@ class Monitoring(pulumi.ComponentResource):
         actions = [self.topic.arn]
 
         # Polls fail: the function raised, so at least one channel got no sample or no cue.
-        self.failed_alarm = aws.cloudwatch.MetricAlarm(
+        self.failed_alarm = self._count_alarm(
             f"{name}-polls-failing",
-            alarm_description="The viewer-count poller failed in 2 of the last 3 minutes. Its log "
-            "group has one JSON line per failed channel with channelArn, minute and error.",
-            namespace="AWS/Lambda",
-            metric_name="Errors",
-            dimensions=dimensions,
-            statistic="Sum",
-            period=60,
-            evaluation_periods=FAILED_POLL_MINUTES,
-            datapoints_to_alarm=FAILED_POLL_DATAPOINTS,
-            comparison_operator="GreaterThanOrEqualToThreshold",
-            threshold=1,
-            treat_missing_data="notBreaching",
-            alarm_actions=actions,
-            ok_actions=actions,
-            opts=child,
+            "Errors",
+            FAILED_POLL_MINUTES,
+            FAILED_POLL_DATAPOINTS,
+            "The viewer-count poller failed in 2 of the last 3 minutes. Its log group has one "
+            "JSON line per failed channel with channelArn, minute and error.",
+            dimensions,
+            actions,
+            child,
         )
 
         # Polls stop: no invocation succeeded, including when there was no invocation at all.
@@ -83,24 +79,17 @@ class Monitoring(pulumi.ComponentResource):
         # Polls dropped: an invocation waited behind a running poll (reserved concurrency 1) or
         # failed to start, and Lambda discarded it after its 60 s event age, so a minute went by
         # without a sample. The other alarms see this only when it lasts 5 minutes.
-        self.dropped_alarm = aws.cloudwatch.MetricAlarm(
+        self.dropped_alarm = self._count_alarm(
             f"{name}-polls-dropped",
-            alarm_description="Lambda dropped viewer-count poll events in 2 of the last 5 minutes:"
-            " those minutes have no sample. Polls that take close to a minute (many channels or"
-            " slow retries) make the next event wait past its 60 s age.",
-            namespace="AWS/Lambda",
-            metric_name="AsyncEventsDropped",
-            dimensions=dimensions,
-            statistic="Sum",
-            period=60,
-            evaluation_periods=5,
-            datapoints_to_alarm=2,
-            comparison_operator="GreaterThanOrEqualToThreshold",
-            threshold=1,
-            treat_missing_data="notBreaching",
-            alarm_actions=actions,
-            ok_actions=actions,
-            opts=child,
+            "AsyncEventsDropped",
+            DROPPED_POLL_MINUTES,
+            DROPPED_POLL_DATAPOINTS,
+            "Lambda dropped viewer-count poll events in 2 of the last 5 minutes: those minutes "
+            "have no sample. Polls that take close to a minute (many channels or slow retries) "
+            "make the next event wait past its 60 s age.",
+            dimensions,
+            actions,
+            child,
         )
 
         self.dashboard = aws.cloudwatch.Dashboard(
@@ -112,6 +101,27 @@ class Monitoring(pulumi.ComponentResource):
             opts=child,
         )
         self.register_outputs({"topicArn": self.topic.arn})
+
+    @staticmethod
+    def _count_alarm(name, metric, minutes, datapoints, description, dimensions, actions, opts):
+        """Declare an alarm on a per-minute Lambda count that is 1 or more in enough minutes."""
+        return aws.cloudwatch.MetricAlarm(
+            name,
+            alarm_description=description,
+            namespace="AWS/Lambda",
+            metric_name=metric,
+            dimensions=dimensions,
+            statistic="Sum",
+            period=60,
+            evaluation_periods=minutes,
+            datapoints_to_alarm=datapoints,
+            comparison_operator="GreaterThanOrEqualToThreshold",
+            threshold=1,
+            treat_missing_data="notBreaching",
+            alarm_actions=actions,
+            ok_actions=actions,
+            opts=opts,
+        )
 
 
 def _metric_query(query_id, metric_name, dimensions):

@@ -693,7 +693,7 @@ def test_overlapping_deliveries_unprocessed(proxy, proxied, clients, dynamodb, t
 def test_endless_throttle_after_partial_read(proxy, clients, dynamodb, table_name):
     arns = [channel_arn(index) for index in range(1, 4)]
     expect_live_channels(clients, dict(zip(arns, (1, 2, 3), strict=True)))
-    # 15 keys in one batch: the first round answers 8 (all 5 of the first channel, 3 of the
+    # 15 keys in one batch: the first round returns 8 (all 5 of the first channel, 3 of the
     # second), and every later round is throttled until the deadline.
     proxy.inject("BatchGetItem", "unprocessed")
     proxy.inject("BatchGetItem", "throttle", times=None)

@@ -117,7 +117,7 @@ def test_pacer_spaces_calls_evenly():
 
     gaps = [later - earlier for earlier, later in zip(starts, starts[1:], strict=False)]
     assert all(gap == pytest.approx(1.1 / 5) for gap in gaps)
-    # No window of one second holds more than 5 starts.
+    # No window of one second contains more than 5 starts.
     for index, start in enumerate(starts):
         assert sum(1 for other in starts[index:] if other - start < 1.0) <= 5
 
