@@ -92,7 +92,7 @@ def warm_up(dynamodb, ivs, table, arn) -> None:
     """Make the first requests outside the measurement, with calls that use no poll quota.
 
     The first request of a client resolves credentials and endpoints, and DynamoDB Local's JVM is
-    slow on its first requests; neither is what the benchmark measures.
+    slow on its first requests. Neither is what the benchmark measures.
     """
     for _ in range(3):
         dynamodb.describe_table(TableName=table)

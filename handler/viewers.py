@@ -8,16 +8,15 @@ from .retry import Deadline, RateLimiter, call_with_retry
 
 logger = logging.getLogger(__name__)
 
-# GetStream reports -1 when the count timed out. The IVS API reference says to read it again.
+# GetStream reports -1 when the count timed out. The IVS API reference asks for a new read then.
 VIEWER_COUNT_TIMED_OUT = -1
 COUNT_REREADS = 2
 COUNT_REREAD_DELAY_SECONDS = 0.5
 
-# Up to this many channels in a region are read with one GetStream call each; more are read with
+# Up to this many channels in a region are read with one GetStream call each. More are read with
 # ListStreams, whose pages carry up to 100 live streams with their counts. Both calls have a quota
-# of 5 requests/s per account and region, so 5 GetStream calls fit in the first second, and they
-# cost no more calls than ListStreams would for an account with up to 500 live streams. Above 5,
-# ListStreams needs ceil(live streams / 100) calls where GetStream needs one per channel.
+# of 5 requests/s per account and region, so 5 GetStream calls fit in the first second. Above 5
+# channels, ListStreams needs ceil(live streams / 100) calls where GetStream needs one per channel.
 GET_STREAM_MAX_CHANNELS = 5
 LIST_STREAMS_PAGE_SIZE = 100
 

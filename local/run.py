@@ -83,6 +83,12 @@ def parse_args(argv=None) -> argparse.Namespace:
         help="stop after this many polls (default 0: run until Ctrl-C)",
     )
     args = parser.parse_args(argv)
+    check_ranges(parser, args)
+    return args
+
+
+def check_ranges(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """Reject option values argparse's types let through, with the valid range."""
     if not 1 <= args.channels <= MAX_CHANNELS:
         parser.error(f"--channels {args.channels} is invalid; give 1 to {MAX_CHANNELS}")
     # The comparison also rejects nan, which compares false with everything.
@@ -94,7 +100,6 @@ def parse_args(argv=None) -> argparse.Namespace:
         parser.error(f"--port {args.port} is invalid; give 0 to 65535 (0 takes any free port)")
     if args.polls < 0:
         parser.error(f"--polls {args.polls} is invalid; give 0 (no limit) or more")
-    return args
 
 
 def missing_prerequisites() -> list[str]:

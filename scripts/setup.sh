@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Install what the offline run and the tests need, and say what is installed.
+# Install what the offline run and the tests need, and print each install step.
 # Debian packages: Java 17 (DynamoDB Local), ffmpeg (test-pattern video), Chromium (browser tests).
 # Python packages go into ./venv, Node packages into ./node_modules. Safe to run again.
 set -euo pipefail

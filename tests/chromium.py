@@ -1,8 +1,8 @@
 """How every browser test starts Debian's Chromium: headless, as root, and offline.
 
 Playwright must not download a browser here, so the tests launch /usr/bin/chromium. The flags
-keep Chromium from its own background traffic; the resolver rule makes every host but 127.0.0.1
-unresolvable in case a request escapes the tests' routes.
+keep Chromium from its own background traffic. The resolver rule makes every host but 127.0.0.1
+unresolvable, in case a request escapes the tests' routes.
 """
 
 from pathlib import Path

@@ -430,14 +430,19 @@ def test_handler_raises_when_channel_failed(monkeypatch, clients, table_name):
         handler({"scheduledTime": "2025-12-04T15:00:00Z"}, None)
 
 
-def test_snapshot_written_for_live_channel(clients, table_name):
+def live_channel_with_snapshot(clients):
+    """Stub one live channel with 8 viewers and its cue; return its ARN, payload and S3 stubber."""
     arn = channel_arn(1)
     payload = build_payload(MINUTE, [None] * 4 + [8])
     stubber = clients.stubber()
     expect_live(stubber, arn, 8)
     expect_metadata(stubber, arn, payload)
     clients.s3 = boto3.client("s3", region_name="us-west-2")
-    s3_stubber = Stubber(clients.s3)
+    return arn, payload, Stubber(clients.s3)
+
+
+def test_snapshot_written_for_live_channel(clients, table_name):
+    arn, payload, s3_stubber = live_channel_with_snapshot(clients)
     s3_stubber.add_response(
         "put_object",
         {},
@@ -491,13 +496,7 @@ def test_offline_before_metadata_stored_offline(clients, dynamodb, table_name):
 
 
 def test_snapshot_failure_keeps_cue(clients, table_name, caplog):
-    arn = channel_arn(1)
-    payload = build_payload(MINUTE, [None] * 4 + [8])
-    stubber = clients.stubber()
-    expect_live(stubber, arn, 8)
-    expect_metadata(stubber, arn, payload)
-    clients.s3 = boto3.client("s3", region_name="us-west-2")
-    s3_stubber = Stubber(clients.s3)
+    arn, _, s3_stubber = live_channel_with_snapshot(clients)
     s3_stubber.add_client_error(
         "put_object", service_error_code="AccessDenied", http_status_code=403
     )
